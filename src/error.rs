@@ -1,0 +1,72 @@
+//! `Error`: the tool could not do its job. Findings are never errors; they are [`crate::Diagnostic`]s.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why a check could not run (exit code 2 on the command line). Every variant names the path.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A path could not be opened, read or listed.
+    #[error("{}: {}", path.display(), describe_io(source))]
+    Io {
+        /// The path as given.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A dataset directory holds no `.jsonl` shard.
+    #[error("{}: the directory holds no `.jsonl` shard to check", path.display())]
+    NoShards {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// A path is neither a file, a directory, nor `-`.
+    #[error("{}: not a regular file or directory ({kind})", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
+    },
+    /// The file's size changed while it was being read (another process is writing it).
+    #[error("{}: the file changed size while it was being checked ({before} bytes, then {after}); check it again when nothing writes to it", path.display())]
+    FileChanged {
+        /// The file.
+        path: PathBuf,
+        /// Size when the check started.
+        before: u64,
+        /// Size when the check ended.
+        after: u64,
+    },
+    /// The options are not usable (an unknown rule selector, an unsupported target, ...).
+    #[error("{0}")]
+    InvalidOptions(String),
+    /// Writing findings failed (the sink returned an error).
+    #[error("could not write the report: {0}")]
+    Output(#[source] io::Error),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Whether this error is a closed output pipe (the command line exits quietly then).
+    #[must_use]
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(error) if error.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+fn describe_io(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => error.to_string(),
+    }
+}

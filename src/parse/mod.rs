@@ -1,0 +1,999 @@
+//! A strict RFC 8259 JSON parser for one line, built for linting.
+//!
+//! It writes a flat tape of nodes in document order, each with the byte span of its token, so every
+//! finding can point at exact bytes without a second parse. Strings are borrowed from the line; only
+//! strings with escapes are decoded, into one arena reused across records. Parsing is iterative (an
+//! explicit stack), so nesting depth costs heap, never call stack, and is capped by `max_depth`.
+//!
+//! What a linter needs beyond a plain parser is recorded as flags rather than errors: duplicate keys,
+//! lone surrogate escapes and escaped control characters are valid JSON syntax with their own rules.
+
+use std::fmt;
+
+use memchr::memchr2;
+
+/// Node flag: the string had escapes; its text lives in [`Tape::decoded`].
+pub(crate) const ESCAPED: u8 = 1;
+/// Node flag: the string has a `\uXXXX` escape of an unpaired UTF-16 surrogate.
+pub(crate) const LONE_SURROGATE: u8 = 2;
+/// Node flag: the string decodes to a C0 control other than tab, LF and CR.
+pub(crate) const CONTROL_CHARACTER: u8 = 4;
+/// Node flag: the object has at least two members with the same key.
+pub(crate) const DUPLICATE_KEYS: u8 = 8;
+
+/// The JSON type of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl Kind {
+    /// The type as a noun phrase for messages ("expected an array, found a string").
+    pub(crate) fn described(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "a boolean",
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+        }
+    }
+}
+
+/// One value (or object key) on the tape.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    /// Byte offset of the token's first byte within the parsed slice.
+    pub start: u32,
+    /// Byte offset just past the token's last byte.
+    pub end: u32,
+    pub kind: Kind,
+    pub flags: u8,
+    /// Containers: number of elements, or of members for an object.
+    pub count: u32,
+    /// Index of the first node after this node's subtree (the next sibling).
+    pub next: u32,
+    /// Strings: where the text (without quotes, escapes decoded) starts: in the line, or in
+    /// [`Tape::decoded`] when the string is `ESCAPED`.
+    pub text_start: u32,
+    /// Strings: the text's length in bytes.
+    pub text_len: u32,
+}
+
+impl Node {
+    pub(crate) fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// An open container while parsing.
+#[derive(Clone, Copy)]
+struct Open {
+    node: u32,
+    count: u32,
+    is_object: bool,
+}
+
+/// A parsed record: nodes in document order (an object's members are key, value, key, value ...).
+#[derive(Default)]
+pub(crate) struct Tape {
+    pub nodes: Vec<Node>,
+    /// Decoded text of strings that had escapes; lone surrogates are kept as WTF-8 so that equality
+    /// stays exact.
+    pub decoded: Vec<u8>,
+    /// Union of all node flags, so rules can skip whole-record walks when nothing is flagged.
+    pub flags: u8,
+    stack: Vec<Open>,
+    key_order: Vec<u32>,
+}
+
+impl Tape {
+    fn clear(&mut self) {
+        self.nodes.clear();
+        self.decoded.clear();
+        self.flags = 0;
+        self.stack.clear();
+    }
+
+    /// The text of a string node: borrowed from `line`, or decoded.
+    pub(crate) fn text<'a>(&'a self, line: &'a [u8], node: &Node) -> &'a [u8] {
+        let range = node.text_start as usize..(node.text_start + node.text_len) as usize;
+        if node.has(ESCAPED) {
+            &self.decoded[range]
+        } else {
+            &line[range]
+        }
+    }
+
+    /// Iterates an object's members as `(key index, value index)`, every occurrence included.
+    pub(crate) fn members(&self, object: usize) -> Members<'_> {
+        Members {
+            tape: self,
+            next: object + 1,
+            left: self.nodes[object].count,
+        }
+    }
+
+    /// Iterates an array's element indices.
+    pub(crate) fn elements(&self, array: usize) -> Elements<'_> {
+        Elements {
+            tape: self,
+            next: array + 1,
+            left: self.nodes[array].count,
+        }
+    }
+}
+
+pub(crate) struct Members<'t> {
+    tape: &'t Tape,
+    next: usize,
+    left: u32,
+}
+
+impl Iterator for Members<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let key = self.next;
+        let value = key + 1;
+        self.next = self.tape.nodes[value].next as usize;
+        Some((key, value))
+    }
+}
+
+pub(crate) struct Elements<'t> {
+    tape: &'t Tape,
+    next: usize,
+    left: u32,
+}
+
+impl Iterator for Elements<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let element = self.next;
+        self.next = self.tape.nodes[element].next as usize;
+        Some(element)
+    }
+}
+
+/// Why a line is not valid JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SyntaxErrorKind {
+    /// The input ended inside a value; the payload says what was expected.
+    UnexpectedEnd(&'static str),
+    ExpectedValue(char),
+    ExpectedKey(char),
+    ExpectedColon(char),
+    ExpectedCommaOrBrace(char),
+    ExpectedCommaOrBracket(char),
+    TrailingComma,
+    InvalidLiteral(&'static str),
+    NonFiniteNumber,
+    SingleQuotes,
+    Comment,
+    InvalidNumber(&'static str),
+    ControlInString(u8),
+    InvalidEscape(char),
+    InvalidUnicodeEscape,
+    TooDeep(usize),
+    TrailingCharacters(char),
+}
+
+/// A syntax error: where parsing failed and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SyntaxError {
+    /// Offset in the parsed slice of the byte where parsing failed (the slice's length at its end).
+    pub offset: usize,
+    pub kind: SyntaxErrorKind,
+}
+
+impl SyntaxError {
+    /// Whether the input ended too early (so a longer input could still be valid).
+    pub(crate) fn is_unexpected_end(&self) -> bool {
+        matches!(self.kind, SyntaxErrorKind::UnexpectedEnd(_))
+    }
+}
+
+fn shown(c: char) -> String {
+    if c.is_control() {
+        format!("{:?}", c).trim_matches('\'').to_string()
+    } else {
+        c.to_string()
+    }
+}
+
+impl fmt::Display for SyntaxErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SyntaxErrorKind::UnexpectedEnd(expected) => write!(
+                f,
+                "the line ends before the JSON value does: expected {expected}"
+            ),
+            SyntaxErrorKind::ExpectedValue(c) => {
+                write!(f, "expected a JSON value, found `{}`", shown(*c))
+            }
+            SyntaxErrorKind::ExpectedKey(c) => {
+                write!(f, "expected a double-quoted key, found `{}`", shown(*c))
+            }
+            SyntaxErrorKind::ExpectedColon(c) => {
+                write!(f, "expected `:` after the key, found `{}`", shown(*c))
+            }
+            SyntaxErrorKind::ExpectedCommaOrBrace(c) => write!(
+                f,
+                "expected `,` or `}}` after an object member, found `{}`",
+                shown(*c)
+            ),
+            SyntaxErrorKind::ExpectedCommaOrBracket(c) => write!(
+                f,
+                "expected `,` or `]` after an array element, found `{}`",
+                shown(*c)
+            ),
+            SyntaxErrorKind::TrailingComma => {
+                f.write_str("trailing comma: JSON allows no comma before a closing bracket")
+            }
+            SyntaxErrorKind::InvalidLiteral(literal) => {
+                write!(f, "invalid literal: expected `{literal}`")
+            }
+            SyntaxErrorKind::NonFiniteNumber => {
+                f.write_str("`NaN` and `Infinity` are not JSON numbers")
+            }
+            SyntaxErrorKind::SingleQuotes => {
+                f.write_str("JSON strings and keys use double quotes, not single quotes")
+            }
+            SyntaxErrorKind::Comment => f.write_str("JSON does not allow comments"),
+            SyntaxErrorKind::InvalidNumber(why) => write!(f, "invalid number: {why}"),
+            SyntaxErrorKind::ControlInString(b) => {
+                write!(f, "unescaped control character U+{b:04X} inside a string")
+            }
+            SyntaxErrorKind::InvalidEscape(c) => {
+                write!(f, "invalid escape `\\{}` in a string", shown(*c))
+            }
+            SyntaxErrorKind::InvalidUnicodeEscape => {
+                f.write_str("invalid `\\u` escape: expected four hexadecimal digits")
+            }
+            SyntaxErrorKind::TooDeep(limit) => write!(
+                f,
+                "nesting too deep: more than {limit} nested arrays and objects"
+            ),
+            SyntaxErrorKind::TrailingCharacters(c) => write!(
+                f,
+                "unexpected `{}` after the end of the JSON value",
+                shown(*c)
+            ),
+        }
+    }
+}
+
+/// Parses `line` as one JSON value onto `tape`.
+pub(crate) fn parse_line(
+    line: &[u8],
+    tape: &mut Tape,
+    max_depth: usize,
+) -> Result<(), SyntaxError> {
+    tape.clear();
+    let result = Parser::<true> {
+        bytes: line,
+        pos: 0,
+        tape,
+        max_depth,
+        check_controls: has_control_byte(line),
+    }
+    .parse();
+    if result.is_err() {
+        tape.nodes.clear();
+    }
+    result
+}
+
+/// Checks that `bytes` is exactly one JSON value (newlines allowed as whitespace), building nothing.
+pub(crate) fn validate_document(
+    bytes: &[u8],
+    tape: &mut Tape,
+    max_depth: usize,
+) -> Result<(), SyntaxError> {
+    tape.clear();
+    Parser::<false> {
+        bytes,
+        pos: 0,
+        tape,
+        max_depth,
+        check_controls: true,
+    }
+    .parse()
+}
+
+/// Whether any byte is below 0x20 (other than the JSON whitespace that is harmless outside strings is
+/// still counted: a tab between tokens forces the careful path, which is rare and correct).
+pub(crate) fn has_control_byte(bytes: &[u8]) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        // A byte is below 0x20 when subtracting 0x20 borrows into its high bit and it did not have
+        // the high bit set before.
+        if x.wrapping_sub(LOW * 0x20) & !x & HIGH != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| b < 0x20)
+}
+
+struct Parser<'a, 't, const BUILD: bool> {
+    bytes: &'a [u8],
+    pos: usize,
+    tape: &'t mut Tape,
+    max_depth: usize,
+    /// Whether the input holds any byte below 0x20: only then must strings be scanned for them.
+    check_controls: bool,
+}
+
+impl<const BUILD: bool> Parser<'_, '_, BUILD> {
+    fn parse(&mut self) -> Result<(), SyntaxError> {
+        self.skip_whitespace();
+        'value: loop {
+            let Some(&byte) = self.bytes.get(self.pos) else {
+                return Err(self.end("a JSON value"));
+            };
+            match byte {
+                b'{' => {
+                    self.open(true)?;
+                    self.skip_whitespace();
+                    match self.peek() {
+                        Some(b'}') => {
+                            self.pos += 1;
+                            self.close();
+                        }
+                        Some(b'"') => {
+                            self.key()?;
+                            continue 'value;
+                        }
+                        Some(_) => return Err(self.expected_key()),
+                        None => return Err(self.end("a key or `}`")),
+                    }
+                }
+                b'[' => {
+                    self.open(false)?;
+                    self.skip_whitespace();
+                    match self.peek() {
+                        Some(b']') => {
+                            self.pos += 1;
+                            self.close();
+                        }
+                        Some(_) => {
+                            self.count_child();
+                            continue 'value;
+                        }
+                        None => return Err(self.end("a value or `]`")),
+                    }
+                }
+                b'"' => self.string()?,
+                b't' => self.literal(b"true", Kind::Bool)?,
+                b'f' => self.literal(b"false", Kind::Bool)?,
+                b'n' => self.literal(b"null", Kind::Null)?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return Err(self.unexpected_value()),
+            }
+            // A value is complete: close containers until one continues with a comma.
+            loop {
+                self.skip_whitespace();
+                let Some(top) = self.tape.stack.last() else {
+                    return match self.peek() {
+                        None => Ok(()),
+                        Some(_) => {
+                            Err(self
+                                .error(SyntaxErrorKind::TrailingCharacters(self.char_at(self.pos))))
+                        }
+                    };
+                };
+                let is_object = top.is_object;
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        self.skip_whitespace();
+                        match (self.peek(), is_object) {
+                            (Some(b'"'), true) => {
+                                self.key()?;
+                                continue 'value;
+                            }
+                            (Some(b'}'), true) | (Some(b']'), false) => {
+                                return Err(self.error(SyntaxErrorKind::TrailingComma));
+                            }
+                            (Some(_), true) => return Err(self.expected_key()),
+                            (Some(_), false) => {
+                                self.count_child();
+                                continue 'value;
+                            }
+                            (None, true) => return Err(self.end("a key")),
+                            (None, false) => return Err(self.end("a value")),
+                        }
+                    }
+                    Some(b'}') if is_object => {
+                        self.pos += 1;
+                        self.close();
+                    }
+                    Some(b']') if !is_object => {
+                        self.pos += 1;
+                        self.close();
+                    }
+                    Some(_) => {
+                        let found = self.char_at(self.pos);
+                        let kind = if is_object {
+                            SyntaxErrorKind::ExpectedCommaOrBrace(found)
+                        } else {
+                            SyntaxErrorKind::ExpectedCommaOrBracket(found)
+                        };
+                        return Err(self.error(kind));
+                    }
+                    None => {
+                        return Err(self.end(if is_object {
+                            "`,` or `}`"
+                        } else {
+                            "`,` or `]`"
+                        }));
+                    }
+                }
+            }
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// The character starting at `pos`, for messages (the input is valid UTF-8 when this runs).
+    fn char_at(&self, pos: usize) -> char {
+        let end = (pos + 4).min(self.bytes.len());
+        let slice = &self.bytes[pos..end];
+        let valid = match std::str::from_utf8(slice) {
+            Ok(text) => text,
+            Err(error) => std::str::from_utf8(&slice[..error.valid_up_to()]).unwrap_or_default(),
+        };
+        valid.chars().next().unwrap_or(char::REPLACEMENT_CHARACTER)
+    }
+
+    fn error(&self, kind: SyntaxErrorKind) -> SyntaxError {
+        SyntaxError {
+            offset: self.pos,
+            kind,
+        }
+    }
+
+    fn error_at(&self, offset: usize, kind: SyntaxErrorKind) -> SyntaxError {
+        SyntaxError { offset, kind }
+    }
+
+    fn end(&self, expected: &'static str) -> SyntaxError {
+        SyntaxError {
+            offset: self.bytes.len(),
+            kind: SyntaxErrorKind::UnexpectedEnd(expected),
+        }
+    }
+
+    fn expected_key(&self) -> SyntaxError {
+        match self.peek() {
+            Some(b'\'') => self.error(SyntaxErrorKind::SingleQuotes),
+            Some(b'/') => self.error(SyntaxErrorKind::Comment),
+            _ => self.error(SyntaxErrorKind::ExpectedKey(self.char_at(self.pos))),
+        }
+    }
+
+    fn unexpected_value(&self) -> SyntaxError {
+        let kind = match self.bytes[self.pos] {
+            b'N' | b'I' => SyntaxErrorKind::NonFiniteNumber,
+            b'\'' => SyntaxErrorKind::SingleQuotes,
+            b'/' => SyntaxErrorKind::Comment,
+            b'+' => SyntaxErrorKind::InvalidNumber("a leading `+` is not allowed"),
+            b'.' => {
+                SyntaxErrorKind::InvalidNumber("a number needs a digit before the decimal point")
+            }
+            _ => SyntaxErrorKind::ExpectedValue(self.char_at(self.pos)),
+        };
+        self.error(kind)
+    }
+
+    fn push(&mut self, kind: Kind, start: usize, flags: u8, text_start: usize, text_len: usize) {
+        self.tape.flags |= flags;
+        if BUILD {
+            let next = self.tape.nodes.len() as u32 + 1;
+            self.tape.nodes.push(Node {
+                start: start as u32,
+                end: self.pos as u32,
+                kind,
+                flags,
+                count: 0,
+                next,
+                text_start: text_start as u32,
+                text_len: text_len as u32,
+            });
+        }
+    }
+
+    fn count_child(&mut self) {
+        if let Some(top) = self.tape.stack.last_mut() {
+            top.count += 1;
+        }
+    }
+
+    fn open(&mut self, is_object: bool) -> Result<(), SyntaxError> {
+        if self.tape.stack.len() >= self.max_depth {
+            return Err(self.error(SyntaxErrorKind::TooDeep(self.max_depth)));
+        }
+        let node = self.tape.nodes.len() as u32;
+        let start = self.pos;
+        self.pos += 1;
+        self.push(
+            if is_object { Kind::Object } else { Kind::Array },
+            start,
+            0,
+            0,
+            0,
+        );
+        self.tape.stack.push(Open {
+            node,
+            count: 0,
+            is_object,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        let Some(open) = self.tape.stack.pop() else {
+            return;
+        };
+        if BUILD {
+            let next = self.tape.nodes.len() as u32;
+            let node = &mut self.tape.nodes[open.node as usize];
+            node.end = self.pos as u32;
+            node.count = open.count;
+            node.next = next;
+            if open.is_object && open.count > 1 && self.has_duplicate_keys(open.node as usize) {
+                self.tape.nodes[open.node as usize].flags |= DUPLICATE_KEYS;
+                self.tape.flags |= DUPLICATE_KEYS;
+            }
+        }
+    }
+
+    fn has_duplicate_keys(&mut self, object: usize) -> bool {
+        let mut keys = std::mem::take(&mut self.tape.key_order);
+        keys.clear();
+        keys.extend(self.tape.members(object).map(|(key, _)| key as u32));
+        let line = self.bytes;
+        let tape = &*self.tape;
+        let text = |key: u32| tape.text(line, &tape.nodes[key as usize]);
+        let duplicate = if keys.len() <= 16 {
+            (1..keys.len()).any(|i| {
+                keys[..i]
+                    .iter()
+                    .any(|&earlier| text(earlier) == text(keys[i]))
+            })
+        } else {
+            keys.sort_unstable_by(|&a, &b| text(a).cmp(text(b)));
+            keys.windows(2).any(|pair| text(pair[0]) == text(pair[1]))
+        };
+        self.tape.key_order = keys;
+        duplicate
+    }
+
+    /// Parses an object key, its colon and the whitespace before the value.
+    fn key(&mut self) -> Result<(), SyntaxError> {
+        self.count_child();
+        self.string()?;
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b':') => {
+                self.pos += 1;
+                self.skip_whitespace();
+                Ok(())
+            }
+            Some(_) => Err(self.error(SyntaxErrorKind::ExpectedColon(self.char_at(self.pos)))),
+            None => Err(self.end("`:`")),
+        }
+    }
+
+    fn literal(&mut self, literal: &'static [u8], kind: Kind) -> Result<(), SyntaxError> {
+        let start = self.pos;
+        for (i, &expected) in literal.iter().enumerate() {
+            match self.bytes.get(start + i) {
+                Some(&b) if b == expected => {}
+                Some(_) => {
+                    let name = std::str::from_utf8(literal).unwrap_or_default();
+                    return Err(self.error_at(start + i, SyntaxErrorKind::InvalidLiteral(name)));
+                }
+                None => return Err(self.end("the rest of a literal")),
+            }
+        }
+        self.pos = start + literal.len();
+        self.push(kind, start, 0, 0, 0);
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn number(&mut self) -> Result<(), SyntaxError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => {
+                self.pos += 1;
+                if let Some(b'0'..=b'9') = self.peek() {
+                    return Err(self.error(SyntaxErrorKind::InvalidNumber(
+                        "leading zeros are not allowed",
+                    )));
+                }
+            }
+            Some(b'1'..=b'9') => self.digits(),
+            Some(b'I') => return Err(self.error(SyntaxErrorKind::NonFiniteNumber)),
+            Some(_) => {
+                return Err(self.error(SyntaxErrorKind::InvalidNumber("expected a digit after `-`")));
+            }
+            None => return Err(self.end("a digit")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            match self.peek() {
+                Some(b'0'..=b'9') => self.digits(),
+                Some(_) => {
+                    return Err(self.error(SyntaxErrorKind::InvalidNumber(
+                        "expected a digit after the decimal point",
+                    )));
+                }
+                None => return Err(self.end("a digit after the decimal point")),
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            match self.peek() {
+                Some(b'0'..=b'9') => self.digits(),
+                Some(_) => {
+                    return Err(self.error(SyntaxErrorKind::InvalidNumber(
+                        "expected a digit in the exponent",
+                    )));
+                }
+                None => return Err(self.end("a digit in the exponent")),
+            }
+        }
+        self.push(Kind::Number, start, 0, 0, 0);
+        Ok(())
+    }
+
+    fn first_control(&self, from: usize, to: usize) -> Option<usize> {
+        if !self.check_controls {
+            return None;
+        }
+        self.bytes[from..to]
+            .iter()
+            .position(|&b| b < 0x20)
+            .map(|i| from + i)
+    }
+
+    fn hex4(&self, at: usize) -> Result<u32, SyntaxError> {
+        let mut value = 0;
+        for i in at..at + 4 {
+            let Some(&b) = self.bytes.get(i) else {
+                return Err(self.end("four hexadecimal digits"));
+            };
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => return Err(self.error_at(i, SyntaxErrorKind::InvalidUnicodeEscape)),
+            };
+            value = value * 16 + u32::from(digit);
+        }
+        Ok(value)
+    }
+
+    fn decoded_push(&mut self, bytes: &[u8]) {
+        if BUILD {
+            self.tape.decoded.extend_from_slice(bytes);
+        }
+    }
+
+    fn decoded_push_char(&mut self, code_point: u32) {
+        if BUILD {
+            match char::from_u32(code_point) {
+                Some(c) => {
+                    let mut buffer = [0; 4];
+                    self.tape
+                        .decoded
+                        .extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+                }
+                // A lone surrogate: keep it as WTF-8 (three bytes) so that equality stays exact.
+                None => self.tape.decoded.extend_from_slice(&[
+                    0xE0 | (code_point >> 12) as u8,
+                    0x80 | ((code_point >> 6) & 0x3F) as u8,
+                    0x80 | (code_point & 0x3F) as u8,
+                ]),
+            }
+        }
+    }
+
+    fn string(&mut self) -> Result<(), SyntaxError> {
+        let bytes = self.bytes;
+        let start = self.pos;
+        let decoded_start = self.tape.decoded.len();
+        let mut flags = 0;
+        let mut run = start + 1;
+        loop {
+            let Some(found) = memchr2(b'"', b'\\', &bytes[run..]) else {
+                if let Some(control) = self.first_control(run, bytes.len()) {
+                    return Err(
+                        self.error_at(control, SyntaxErrorKind::ControlInString(bytes[control]))
+                    );
+                }
+                return Err(self.end("`\"` to close the string"));
+            };
+            let special = run + found;
+            if let Some(control) = self.first_control(run, special) {
+                return Err(
+                    self.error_at(control, SyntaxErrorKind::ControlInString(bytes[control]))
+                );
+            }
+            if bytes[special] == b'"' {
+                self.pos = special + 1;
+                if flags & ESCAPED == 0 {
+                    self.push(Kind::String, start, flags, start + 1, special - start - 1);
+                } else {
+                    self.decoded_push(&bytes[run..special]);
+                    let len = self.tape.decoded.len() - decoded_start;
+                    self.push(Kind::String, start, flags, decoded_start, len);
+                }
+                return Ok(());
+            }
+            // A backslash: copy the run before it, then decode the escape.
+            if flags & ESCAPED == 0 {
+                self.decoded_push(&bytes[start + 1..special]);
+                flags |= ESCAPED;
+            } else {
+                self.decoded_push(&bytes[run..special]);
+            }
+            let Some(&escape) = bytes.get(special + 1) else {
+                return Err(self.end("an escape character"));
+            };
+            run = special + 2;
+            match escape {
+                b'"' => self.decoded_push(b"\""),
+                b'\\' => self.decoded_push(b"\\"),
+                b'/' => self.decoded_push(b"/"),
+                b'n' => self.decoded_push(b"\n"),
+                b't' => self.decoded_push(b"\t"),
+                b'r' => self.decoded_push(b"\r"),
+                b'b' => {
+                    flags |= CONTROL_CHARACTER;
+                    self.decoded_push(b"\x08");
+                }
+                b'f' => {
+                    flags |= CONTROL_CHARACTER;
+                    self.decoded_push(b"\x0C");
+                }
+                b'u' => {
+                    let mut code_point = self.hex4(special + 2)?;
+                    run = special + 6;
+                    if (0xD800..0xDC00).contains(&code_point) {
+                        // A high surrogate must be followed by an escaped low surrogate.
+                        let mut paired = false;
+                        if bytes[run..].starts_with(b"\\u") {
+                            let low = self.hex4(run + 2)?;
+                            if (0xDC00..0xE000).contains(&low) {
+                                code_point =
+                                    0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
+                                run += 6;
+                                paired = true;
+                            }
+                        }
+                        if !paired {
+                            flags |= LONE_SURROGATE;
+                        }
+                    } else if (0xDC00..0xE000).contains(&code_point) {
+                        flags |= LONE_SURROGATE;
+                    } else if code_point < 0x20 && !matches!(code_point, 0x09 | 0x0A | 0x0D) {
+                        flags |= CONTROL_CHARACTER;
+                    }
+                    self.decoded_push_char(code_point);
+                }
+                _ => {
+                    let found = self.char_at(special + 1);
+                    return Err(self.error_at(special + 1, SyntaxErrorKind::InvalidEscape(found)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Tape, SyntaxError> {
+        let mut tape = Tape::default();
+        parse_line(text.as_bytes(), &mut tape, 128).map(|()| tape)
+    }
+
+    fn error(text: &str) -> (usize, SyntaxErrorKind) {
+        let error = parse(text).err().expect("should fail");
+        (error.offset, error.kind)
+    }
+
+    #[test]
+    fn spans_cover_whole_tokens() {
+        let text = r#" {"a": [1, "x\"y", null], "b": {"c": true}} "#;
+        let tape = parse(text).unwrap();
+        let spans: Vec<&str> = tape
+            .nodes
+            .iter()
+            .map(|n| &text[n.start as usize..n.end as usize])
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                r#"{"a": [1, "x\"y", null], "b": {"c": true}}"#,
+                r#""a""#,
+                r#"[1, "x\"y", null]"#,
+                "1",
+                r#""x\"y""#,
+                "null",
+                r#""b""#,
+                r#"{"c": true}"#,
+                r#""c""#,
+                "true"
+            ]
+        );
+        assert_eq!(tape.nodes[0].count, 2);
+        assert_eq!(tape.nodes[2].count, 3);
+        assert_eq!(tape.nodes[0].next as usize, tape.nodes.len());
+        assert_eq!(tape.text(text.as_bytes(), &tape.nodes[4]), b"x\"y");
+    }
+
+    #[test]
+    fn decodes_escapes_and_flags_surrogates_and_controls() {
+        let tape = parse(r#"["\u00e9\ud83d\ude80", "\ud800", "a\u0000", "\b", "tab\t"]"#).unwrap();
+        let line = br#"["\u00e9\ud83d\ude80", "\ud800", "a\u0000", "\b", "tab\t"]"#;
+        assert_eq!(tape.text(line, &tape.nodes[1]), "é🚀".as_bytes());
+        assert_eq!(tape.nodes[1].flags, ESCAPED);
+        assert!(tape.nodes[2].has(LONE_SURROGATE));
+        assert!(tape.nodes[3].has(CONTROL_CHARACTER));
+        assert!(tape.nodes[4].has(CONTROL_CHARACTER));
+        assert!(!tape.nodes[5].has(CONTROL_CHARACTER));
+    }
+
+    #[test]
+    fn flags_duplicate_keys_small_and_large_objects() {
+        assert!(parse(r#"{"a":1,"b":2,"a":3}"#).unwrap().nodes[0].has(DUPLICATE_KEYS));
+        assert!(parse(r#"{"a":1,"\u0061":2}"#).unwrap().nodes[0].has(DUPLICATE_KEYS));
+        assert!(!parse(r#"{"a":1,"b":2}"#).unwrap().nodes[0].has(DUPLICATE_KEYS));
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        assert!(!parse(&format!("{{{}}}", many.join(","))).unwrap().nodes[0].has(DUPLICATE_KEYS));
+        let with_duplicate = format!("{{{},\"k7\":0}}", many.join(","));
+        assert!(parse(&with_duplicate).unwrap().nodes[0].has(DUPLICATE_KEYS));
+    }
+
+    #[test]
+    fn reports_the_failing_byte() {
+        assert_eq!(error(r#"{"a":1,}"#), (7, SyntaxErrorKind::TrailingComma));
+        assert_eq!(error(r#"[1,]"#), (3, SyntaxErrorKind::TrailingComma));
+        assert_eq!(error(r#"{"a":NaN}"#), (5, SyntaxErrorKind::NonFiniteNumber));
+        assert_eq!(error(r#"{a:1}"#), (1, SyntaxErrorKind::ExpectedKey('a')));
+        assert_eq!(
+            error(r#"{"a":1"#),
+            (6, SyntaxErrorKind::UnexpectedEnd("`,` or `}`"))
+        );
+        assert_eq!(error(r#"{"a":01}"#).0, 6);
+        assert_eq!(
+            error(r#"{"a":tru}"#),
+            (8, SyntaxErrorKind::InvalidLiteral("true"))
+        );
+        assert_eq!(
+            error(r#"{"a":"x\qy"}"#),
+            (8, SyntaxErrorKind::InvalidEscape('q'))
+        );
+        assert_eq!(
+            error(r#"{"a":"\u12G4"}"#),
+            (10, SyntaxErrorKind::InvalidUnicodeEscape)
+        );
+        assert_eq!(
+            error("{\"a\":\"x\ty\"}"),
+            (7, SyntaxErrorKind::ControlInString(9))
+        );
+        assert_eq!(
+            error(r#"{"a":1} {"b":2}"#),
+            (8, SyntaxErrorKind::TrailingCharacters('{'))
+        );
+        assert_eq!(error(r#"{'a':1}"#), (1, SyntaxErrorKind::SingleQuotes));
+        assert_eq!(error(r#"{"a":-}"#).0, 6);
+        assert_eq!(error(r#"{"a":1.}"#).0, 7);
+        assert_eq!(error(r#"{"a":1e}"#).0, 7);
+        assert_eq!(
+            error(""),
+            (0, SyntaxErrorKind::UnexpectedEnd("a JSON value"))
+        );
+    }
+
+    #[test]
+    fn accepts_rfc_8259_edge_cases() {
+        for text in [
+            "0",
+            "-0",
+            "1e400",
+            "-1.5E-7",
+            "[]",
+            "{}",
+            "\"\"",
+            "\"\\/\"",
+            "[[[]]]",
+            " \t\r\n1\r\n ",
+            "\"\\ud800\"",
+            "\"\u{2028}\"",
+            "{\"\":1}",
+            "123456789012345678901234567890",
+        ] {
+            assert!(parse(text).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_capped_without_recursion() {
+        let deep = "[".repeat(100_000);
+        assert_eq!(error(&deep), (128, SyntaxErrorKind::TooDeep(128)));
+        let ok = format!("{}{}", "[".repeat(128), "]".repeat(128));
+        assert!(parse(&ok).is_ok());
+        let too_deep = format!("{}{}", "[".repeat(129), "]".repeat(129));
+        assert_eq!(error(&too_deep).0, 128);
+    }
+
+    #[test]
+    fn validates_whole_documents() {
+        let mut tape = Tape::default();
+        assert!(
+            validate_document(b"[\n  {\"a\": 1},\n  {\"b\": [2]}\n]\n", &mut tape, 128).is_ok()
+        );
+        assert!(tape.nodes.is_empty());
+        assert!(validate_document(b"{\"a\": 1}\n{\"b\": 2}\n", &mut tape, 128).is_err());
+    }
+
+    #[test]
+    fn control_byte_scan_matches_naive() {
+        for len in 0..40 {
+            for position in 0..len {
+                let mut bytes = vec![b'a'; len];
+                assert!(!has_control_byte(&bytes));
+                bytes[position] = 0x1F;
+                assert!(has_control_byte(&bytes), "{len} {position}");
+                bytes[position] = 0x80;
+                assert!(!has_control_byte(&bytes));
+                bytes[position] = 0xFF;
+                assert!(!has_control_byte(&bytes));
+            }
+        }
+    }
+}

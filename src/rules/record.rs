@@ -1,0 +1,1054 @@
+//! The checks of one parsed record: keys and strings (DPO007-DPO009), shape (DPO1xx), conversation
+//! (DPO2xx) and content (DPO3xx). One walk over the tape; messages are formatted only when a rule
+//! fires, so a clean record allocates nothing here.
+
+use crate::diagnostic::pointer_token;
+use crate::parse::{CONTROL_CHARACTER, DUPLICATE_KEYS, Kind, LONE_SURROGATE, Node, Tape};
+use crate::rules::text::{find_special_token, is_blank, nearest, quoted, suggest_role};
+use crate::rules::{Rule, RuleSet, Severity, Target};
+
+const RECORD_KEYS: [&str; 3] = ["input", "preferred_output", "non_preferred_output"];
+const INPUT_KEYS: [&str; 2] = ["messages", "tools"];
+const MESSAGE_KEYS: [&str; 6] = [
+    "role",
+    "content",
+    "name",
+    "weight",
+    "tool_calls",
+    "tool_call_id",
+];
+
+/// A finding in record coordinates (byte offsets in the parsed slice).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Finding {
+    pub rule: Rule,
+    pub start: u32,
+    pub end: u32,
+    /// Overrides the rule's severity (DPO301 is a warning on system messages).
+    pub severity: Option<Severity>,
+    pub pointer: Option<String>,
+    pub message: String,
+    pub help: Option<String>,
+    /// A related span on the same line.
+    pub related: Option<(u32, u32, String)>,
+}
+
+/// A role the target knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// Which output array a message is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+    Preferred,
+    NonPreferred,
+}
+
+impl Output {
+    fn key(self) -> &'static str {
+        match self {
+            Output::Preferred => "preferred_output",
+            Output::NonPreferred => "non_preferred_output",
+        }
+    }
+}
+
+/// Where a message sits in the record; pointers are built from it only when a rule fires.
+#[derive(Clone, Copy, Debug)]
+enum MessageAt {
+    Input(usize),
+    Output(Output, usize),
+}
+
+impl MessageAt {
+    fn pointer(self) -> String {
+        match self {
+            MessageAt::Input(index) => format!("/input/messages/{index}"),
+            MessageAt::Output(output, index) => format!("/{}/{index}", output.key()),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            MessageAt::Input(index) => format!("input message {index}"),
+            MessageAt::Output(output, index) => format!("{}[{index}]", output.key()),
+        }
+    }
+}
+
+/// What the conversation rules need to know about one input message.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MessageSummary {
+    index: usize,
+    node: usize,
+    role: Role,
+}
+
+/// Everything a record check reads, and where it writes findings.
+pub(crate) struct RecordChecker<'a> {
+    pub line: &'a [u8],
+    pub tape: &'a Tape,
+    pub rules: &'a RuleSet,
+    pub target: Target,
+    /// Fingerprints of the tape's nodes (for comparing contents), when computed.
+    pub hashes: &'a [u128],
+    pub findings: &'a mut Vec<Finding>,
+    /// Scratch space for the input's valid-role messages, reused across records.
+    pub messages: &'a mut Vec<MessageSummary>,
+}
+
+impl RecordChecker<'_> {
+    fn on(&self, rule: Rule) -> bool {
+        self.rules.is_enabled(rule)
+    }
+
+    fn node(&self, index: usize) -> &Node {
+        &self.tape.nodes[index]
+    }
+
+    fn text(&self, index: usize) -> &[u8] {
+        self.tape.text(self.line, &self.tape.nodes[index])
+    }
+
+    fn is_string(&self, index: usize, expected: &str) -> bool {
+        self.node(index).kind == Kind::String && self.text(index) == expected.as_bytes()
+    }
+
+    fn push(
+        &mut self,
+        rule: Rule,
+        node: usize,
+        pointer: String,
+        message: String,
+        help: Option<String>,
+    ) {
+        let node = *self.node(node);
+        self.findings.push(Finding {
+            rule,
+            start: node.start,
+            end: node.end,
+            severity: None,
+            pointer: Some(pointer),
+            message,
+            help,
+            related: None,
+        });
+    }
+
+    /// The members of an object as `(key, value)`, skipping members overridden by a later duplicate.
+    fn effective_members(&self, object: usize) -> impl Iterator<Item = (usize, usize)> + use<'_> {
+        let duplicates = self.node(object).has(DUPLICATE_KEYS);
+        self.tape.members(object).filter(move |&(key, _)| {
+            !duplicates || !crate::fingerprint::is_overridden(self.tape, self.line, object, key)
+        })
+    }
+
+    /// Checks the whole record (the tape's root, an object).
+    pub(crate) fn check(&mut self) {
+        if self.tape.flags & (DUPLICATE_KEYS | LONE_SURROGATE | CONTROL_CHARACTER) != 0 {
+            self.check_keys_and_strings();
+        }
+        let (mut input, mut preferred, mut non_preferred) = (None, None, None);
+        let members: Vec<(usize, usize)> = self.effective_members(0).collect();
+        for (key, value) in members {
+            match self.text(key) {
+                b"input" => input = Some(value),
+                b"preferred_output" => preferred = Some(value),
+                b"non_preferred_output" => non_preferred = Some(value),
+                _ => self.unknown_key(key, String::new(), &RECORD_KEYS, "a record"),
+            }
+        }
+        match input {
+            None => self.missing(
+                0,
+                "/input".into(),
+                "the record has no `input`",
+                "add `\"input\": {\"messages\": [{\"role\": \"user\", \"content\": \"...\"}]}`",
+            ),
+            Some(input) if self.node(input).kind != Kind::Object => {
+                self.wrong_type(
+                    input,
+                    "/input".into(),
+                    "`input`",
+                    "an object with a `messages` array",
+                );
+            }
+            Some(input) => self.check_input(input),
+        }
+        let preferred_first = self.check_output(preferred, Output::Preferred);
+        let non_preferred_first = self.check_output(non_preferred, Output::NonPreferred);
+        if let (Some(first), Some(second)) = (preferred_first, non_preferred_first) {
+            self.check_identical(first, second);
+        }
+    }
+
+    /// DPO007, DPO008 and DPO009 can concern any key or string of the record.
+    fn check_keys_and_strings(&mut self) {
+        for index in 0..self.tape.nodes.len() {
+            let node = *self.node(index);
+            if node.kind == Kind::Object && node.has(DUPLICATE_KEYS) && self.on(Rule::DuplicateKey)
+            {
+                let keys: Vec<usize> = self.tape.members(index).map(|(key, _)| key).collect();
+                for (position, &key) in keys.iter().enumerate() {
+                    if keys[..position]
+                        .iter()
+                        .any(|&earlier| self.text(earlier) == self.text(key))
+                    {
+                        let name = crate::diagnostic::lossy_text(self.text(key));
+                        self.push(
+                            Rule::DuplicateKey,
+                            key,
+                            self.pointer_of(key),
+                            format!("duplicate key `{name}`: parsers disagree on which occurrence wins"),
+                            Some(format!("keep one `{name}`; dpolint reads the last occurrence, as most parsers do")),
+                        );
+                    }
+                }
+            }
+            if node.kind != Kind::String {
+                continue;
+            }
+            if node.has(LONE_SURROGATE) && self.on(Rule::LoneSurrogate) {
+                self.push(
+                    Rule::LoneSurrogate,
+                    index,
+                    self.pointer_of(index),
+                    "the string has a `\\u` escape of an unpaired UTF-16 surrogate, which is not a character".into(),
+                    Some("escape characters outside the Basic Multilingual Plane as a high and low surrogate pair (`\\ud83d\\ude80`), or write them as UTF-8".into()),
+                );
+            }
+            if node.has(CONTROL_CHARACTER) && self.on(Rule::ControlCharacter) {
+                let control = self
+                    .text(index)
+                    .iter()
+                    .copied()
+                    .find(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+                    .unwrap_or(0);
+                self.push(
+                    Rule::ControlCharacter,
+                    index,
+                    self.pointer_of(index),
+                    format!("the string contains the control character U+{control:04X}"),
+                    Some("remove it: control characters other than tab and newline are invisible noise to the tokenizer (often a sign of binary or mis-decoded data)".into()),
+                );
+            }
+        }
+    }
+
+    /// The JSON Pointer of any node: searched from the root (only done when a rule fires).
+    fn pointer_of(&self, target: usize) -> String {
+        let mut pointer = String::new();
+        let mut current = 0;
+        while current != target {
+            let node = self.node(current);
+            let mut descended = false;
+            if node.kind == Kind::Object {
+                for (key, value) in self.tape.members(current) {
+                    let contains = value <= target && target < self.node(value).next as usize;
+                    if key == target || contains {
+                        pointer.push('/');
+                        pointer.push_str(&pointer_token(self.text(key)));
+                        current = if key == target { target } else { value };
+                        descended = true;
+                        break;
+                    }
+                }
+            } else if node.kind == Kind::Array {
+                for (position, element) in self.tape.elements(current).enumerate() {
+                    if element <= target && target < self.node(element).next as usize {
+                        pointer.push_str(&format!("/{position}"));
+                        current = element;
+                        descended = true;
+                        break;
+                    }
+                }
+            }
+            if !descended {
+                break;
+            }
+        }
+        pointer
+    }
+
+    fn missing(&mut self, object: usize, pointer: String, message: &str, help: &str) {
+        if self.on(Rule::MissingField) {
+            self.push(
+                Rule::MissingField,
+                object,
+                pointer,
+                message.into(),
+                Some(help.into()),
+            );
+        }
+    }
+
+    fn wrong_type(&mut self, value: usize, pointer: String, what: &str, expected: &str) {
+        if self.on(Rule::WrongType) {
+            let found = self.node(value).kind.described();
+            self.push(
+                Rule::WrongType,
+                value,
+                pointer,
+                format!("{what} must be {expected}, found {found}"),
+                None,
+            );
+        }
+    }
+
+    fn unknown_key(&mut self, key: usize, parent_pointer: String, known: &[&str], place: &str) {
+        if !self.on(Rule::UnknownField) {
+            return;
+        }
+        let name = crate::diagnostic::lossy_text(self.text(key));
+        let pointer = format!("{parent_pointer}/{}", pointer_token(self.text(key)));
+        let help = match (name.as_str(), place) {
+            ("chosen" | "rejected" | "prompt", "a record") => Some(
+                "this looks like the TRL layout (prompt/chosen/rejected); `dpolint convert` turns it into the Fireworks layout"
+                    .to_string(),
+            ),
+            _ => nearest(&name, known, 3).map(|close| format!("did you mean `{close}`?")).or_else(|| {
+                Some(format!(
+                    "{} knows only {}; remove `{name}` or move it out of the training file",
+                    self.target.display_name(),
+                    known.iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(", ")
+                ))
+            }),
+        };
+        self.push(
+            Rule::UnknownField,
+            key,
+            pointer,
+            format!("unknown key `{name}` in {place}"),
+            help,
+        );
+    }
+
+    fn check_input(&mut self, input: usize) {
+        let (mut messages, mut tools) = (None, None);
+        let members: Vec<(usize, usize)> = self.effective_members(input).collect();
+        for (key, value) in members {
+            match self.text(key) {
+                b"messages" => messages = Some(value),
+                b"tools" => tools = Some(value),
+                _ => self.unknown_key(key, "/input".into(), &INPUT_KEYS, "`input`"),
+            }
+        }
+        match messages {
+            None => self.missing(
+                input,
+                "/input/messages".into(),
+                "`input` has no `messages`",
+                "add `\"messages\": [{\"role\": \"user\", \"content\": \"...\"}]`",
+            ),
+            Some(messages) if self.node(messages).kind != Kind::Array => {
+                self.wrong_type(
+                    messages,
+                    "/input/messages".into(),
+                    "`input.messages`",
+                    "an array of messages",
+                );
+            }
+            Some(messages) if self.node(messages).count == 0 => {
+                if self.on(Rule::EmptyMessages) {
+                    self.push(
+                        Rule::EmptyMessages,
+                        messages,
+                        "/input/messages".into(),
+                        "`input.messages` is empty: there is no prompt to answer".into(),
+                        Some("add the user message the two outputs answer (optionally after a system message)".into()),
+                    );
+                }
+            }
+            Some(messages) => self.check_input_messages(messages),
+        }
+        if let Some(tools) = tools {
+            self.check_tools(tools);
+        }
+    }
+
+    fn check_input_messages(&mut self, messages: usize) {
+        let mut valid = std::mem::take(self.messages);
+        valid.clear();
+        let elements: Vec<usize> = self.tape.elements(messages).collect();
+        for (index, element) in elements.into_iter().enumerate() {
+            if let Some(role) = self.check_message(element, MessageAt::Input(index)) {
+                valid.push(MessageSummary {
+                    index,
+                    node: element,
+                    role,
+                });
+            }
+        }
+        self.check_conversation(&valid);
+        *self.messages = valid;
+    }
+
+    /// DPO201-DPO204 over the input messages whose role is valid.
+    fn check_conversation(&mut self, messages: &[MessageSummary]) {
+        if self.on(Rule::MisplacedSystem) {
+            for (position, message) in messages.iter().enumerate() {
+                if message.role == Role::System && position > 0 {
+                    let first_system = messages[..position].iter().any(|m| m.role == Role::System);
+                    let message_text = if first_system {
+                        "a second system message: only one is allowed, and only first".to_string()
+                    } else {
+                        format!(
+                            "the system message is at position {}: it must come first",
+                            message.index
+                        )
+                    };
+                    self.push(
+                        Rule::MisplacedSystem,
+                        message.node,
+                        MessageAt::Input(message.index).pointer(),
+                        message_text,
+                        Some("put one system message first, or fold its text into that one".into()),
+                    );
+                }
+            }
+        }
+        if self.on(Rule::MultiTurn) {
+            let mut seen_user = false;
+            let past_one_turn = messages.iter().find(|message| match message.role {
+                Role::System => false,
+                Role::User => std::mem::replace(&mut seen_user, true),
+                Role::Assistant => true,
+            });
+            if let Some(message) = past_one_turn {
+                let text = match message.role {
+                    Role::Assistant => format!(
+                        "the input has an assistant turn (message {}): {} trains one-turn examples only",
+                        message.index,
+                        self.target.display_name()
+                    ),
+                    _ => format!(
+                        "the input has a second user turn (message {}): {} trains one-turn examples only",
+                        message.index,
+                        self.target.display_name()
+                    ),
+                };
+                self.push(
+                    Rule::MultiTurn,
+                    message.node,
+                    MessageAt::Input(message.index).pointer(),
+                    text,
+                    Some("keep an optional system message and the final user message; `dpolint convert --multi-turn flatten` folds earlier turns into it".into()),
+                );
+            }
+        }
+        if self.on(Rule::LastNotUser) {
+            if let Some(last) = messages.last().filter(|message| message.role != Role::User) {
+                self.push(
+                    Rule::LastNotUser,
+                    last.node,
+                    MessageAt::Input(last.index).pointer(),
+                    format!("the input ends with a {} message: the outputs must answer a user turn", last.role.as_str()),
+                    Some("end `input.messages` with the user message that the preferred and non-preferred outputs answer".into()),
+                );
+            }
+        }
+        if self.on(Rule::ConsecutiveRoles) {
+            for pair in messages.windows(2) {
+                if pair[0].role == pair[1].role {
+                    self.push(
+                        Rule::ConsecutiveRoles,
+                        pair[1].node,
+                        MessageAt::Input(pair[1].index).pointer(),
+                        format!(
+                            "two {} messages in a row (messages {} and {})",
+                            pair[1].role.as_str(),
+                            pair[0].index,
+                            pair[1].index
+                        ),
+                        Some(
+                            "merge them into one message, or insert the missing turn between them"
+                                .into(),
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Checks one message object; returns its role when the role is one the target knows.
+    fn check_message(&mut self, message: usize, at: MessageAt) -> Option<Role> {
+        if self.node(message).kind != Kind::Object {
+            self.wrong_type(
+                message,
+                at.pointer(),
+                &format!("{} ", at.describe()).trim_end().to_string(),
+                "an object with `role` and `content`",
+            );
+            return None;
+        }
+        let (mut role, mut content, mut name, mut weight) = (None, None, None, None);
+        let members: Vec<(usize, usize)> = self.effective_members(message).collect();
+        for (key, value) in members {
+            match self.text(key) {
+                b"role" => role = Some(value),
+                b"content" => content = Some(value),
+                b"name" => name = Some(value),
+                b"weight" => weight = Some(value),
+                b"tool_calls" => {
+                    let value_node = self.node(value);
+                    let empty = value_node.kind == Kind::Null
+                        || (value_node.kind == Kind::Array && value_node.count == 0);
+                    if !empty && self.on(Rule::ToolMessage) {
+                        self.push(
+                            Rule::ToolMessage,
+                            value,
+                            format!("{}/tool_calls", at.pointer()),
+                            format!("{} has `tool_calls`: {} cannot train on tool calls in DPO", at.describe(), self.target.display_name()),
+                            Some("drop this example, or rewrite the tool call and its result as plain text".into()),
+                        );
+                    }
+                }
+                b"tool_call_id" => {
+                    if self.on(Rule::ToolMessage) {
+                        self.push(
+                            Rule::ToolMessage,
+                            value,
+                            format!("{}/tool_call_id", at.pointer()),
+                            format!("{} has `tool_call_id`: tool results cannot be trained on in DPO", at.describe()),
+                            Some("drop this example, or rewrite the tool result as plain text in a user message".into()),
+                        );
+                    }
+                }
+                _ => self.unknown_key(
+                    key,
+                    at.pointer(),
+                    &MESSAGE_KEYS,
+                    &format!("a message ({})", at.describe()),
+                ),
+            }
+        }
+        let role = self.check_role(message, role, at);
+        match content {
+            None => self.missing(
+                message,
+                format!("{}/content", at.pointer()),
+                &format!("{} has no `content`", at.describe()),
+                "add `\"content\": \"...\"` with the message text",
+            ),
+            Some(content) => self.check_content(content, role, at),
+        }
+        if let Some(name) = name.filter(|&name| self.node(name).kind != Kind::String) {
+            self.wrong_type(name, format!("{}/name", at.pointer()), "`name`", "a string");
+        }
+        if let Some(weight) = weight {
+            self.check_weight(weight, at);
+        }
+        role
+    }
+
+    fn check_role(&mut self, message: usize, role: Option<usize>, at: MessageAt) -> Option<Role> {
+        let pointer = || format!("{}/role", at.pointer());
+        let Some(role) = role else {
+            self.missing(
+                message,
+                pointer(),
+                &format!("{} has no `role`", at.describe()),
+                "add `\"role\": \"user\"` (or `system` / `assistant`)",
+            );
+            return None;
+        };
+        if self.node(role).kind != Kind::String {
+            self.wrong_type(
+                role,
+                pointer(),
+                "`role`",
+                "a string (`system`, `user` or `assistant`)",
+            );
+            return None;
+        }
+        let valid = match self.text(role) {
+            b"system" => Some(Role::System),
+            b"user" => Some(Role::User),
+            b"assistant" => Some(Role::Assistant),
+            b"tool" => {
+                if self.on(Rule::ToolMessage) {
+                    self.push(
+                        Rule::ToolMessage,
+                        message,
+                        at.pointer(),
+                        format!("{} has the `tool` role: {} cannot train on tool results in DPO", at.describe(), self.target.display_name()),
+                        Some("drop this example, or rewrite the tool exchange as plain user and assistant text".into()),
+                    );
+                }
+                return None;
+            }
+            other => {
+                if self.on(Rule::InvalidRole) {
+                    let text = crate::diagnostic::lossy_text(other);
+                    let help = match suggest_role(&text) {
+                        Some(suggestion) => format!(
+                            "use `\"{suggestion}\"`: roles are lowercase `system`, `user` or `assistant`"
+                        ),
+                        None => "roles are `system`, `user` or `assistant` (lowercase)".to_string(),
+                    };
+                    self.push(
+                        Rule::InvalidRole,
+                        role,
+                        pointer(),
+                        format!("invalid role {} in {}", quoted(other), at.describe()),
+                        Some(help),
+                    );
+                }
+                return None;
+            }
+        };
+        if let (MessageAt::Output(output, _), Some(found)) = (at, valid) {
+            if found != Role::Assistant && self.on(Rule::OutputRole) {
+                self.push(
+                    Rule::OutputRole,
+                    role,
+                    pointer(),
+                    format!(
+                        "the {} message has role `{}`: outputs are assistant messages",
+                        output.key(),
+                        found.as_str()
+                    ),
+                    Some("set `\"role\": \"assistant\"`".into()),
+                );
+            }
+        }
+        valid
+    }
+
+    fn check_content(&mut self, content: usize, role: Option<Role>, at: MessageAt) {
+        let pointer = || format!("{}/content", at.pointer());
+        match self.node(content).kind {
+            Kind::String => {
+                self.check_text(
+                    content,
+                    content,
+                    role,
+                    at,
+                    self.text(content).to_vec().as_slice().is_empty()
+                        || is_blank(self.text(content)),
+                );
+            }
+            Kind::Array => {
+                if self.on(Rule::ContentParts) {
+                    let parts = self.node(content).count;
+                    self.push(
+                        Rule::ContentParts,
+                        content,
+                        pointer(),
+                        format!("`content` is an array of {parts} part(s): {} wants a string", self.target.display_name()),
+                        Some("join the text parts into one string (the planned `dpolint convert --from fireworks` does it)".into()),
+                    );
+                }
+                let mut blank = true;
+                let parts: Vec<usize> = self.tape.elements(content).collect();
+                for (position, part) in parts.into_iter().enumerate() {
+                    let part_pointer = format!("{}/{position}", pointer());
+                    if self.node(part).kind != Kind::Object {
+                        self.wrong_type(
+                            part,
+                            part_pointer,
+                            "a content part",
+                            "an object like `{\"type\": \"text\", \"text\": \"...\"}`",
+                        );
+                        blank = false;
+                        continue;
+                    }
+                    let members: Vec<(usize, usize)> = self.effective_members(part).collect();
+                    let is_text = members.iter().any(|&(key, value)| {
+                        self.text(key) == b"type" && self.is_string(value, "text")
+                    });
+                    let text = members
+                        .iter()
+                        .rev()
+                        .find(|&&(key, _)| self.text(key) == b"text")
+                        .map(|&(_, value)| value);
+                    if !is_text {
+                        blank = false;
+                        continue;
+                    }
+                    match text {
+                        None => {
+                            self.missing(
+                                part,
+                                format!("{part_pointer}/text"),
+                                "a text part has no `text`",
+                                "add `\"text\": \"...\"`",
+                            );
+                            blank = false;
+                        }
+                        Some(text) if self.node(text).kind != Kind::String => {
+                            self.wrong_type(
+                                text,
+                                format!("{part_pointer}/text"),
+                                "a text part's `text`",
+                                "a string",
+                            );
+                            blank = false;
+                        }
+                        Some(text) => {
+                            blank &= is_blank(self.text(text));
+                            self.check_special_tokens(text, format!("{part_pointer}/text"));
+                        }
+                    }
+                }
+                if blank {
+                    self.report_empty(content, role, at);
+                }
+            }
+            _ => self.wrong_type(content, pointer(), "`content`", "a string"),
+        }
+    }
+
+    /// DPO301 and DPO303 on a string content value.
+    fn check_text(
+        &mut self,
+        content: usize,
+        string: usize,
+        role: Option<Role>,
+        at: MessageAt,
+        blank: bool,
+    ) {
+        if blank {
+            self.report_empty(content, role, at);
+        }
+        self.check_special_tokens(string, format!("{}/content", at.pointer()));
+    }
+
+    fn report_empty(&mut self, content: usize, role: Option<Role>, at: MessageAt) {
+        let Some(severity) = self.rules.severity(Rule::EmptyContent) else {
+            return;
+        };
+        let system = role == Some(Role::System) && matches!(at, MessageAt::Input(_));
+        let what = if self.node(content).kind == Kind::String && self.text(content).is_empty() {
+            "empty"
+        } else {
+            "whitespace-only"
+        };
+        let (message, help) = if system {
+            (
+                format!("the system message's content is {what}"),
+                "write the system prompt, or remove the system message",
+            )
+        } else if matches!(at, MessageAt::Output(..)) {
+            (
+                format!(
+                    "the {} answer is {what}",
+                    match at {
+                        MessageAt::Output(output, _) => output.key(),
+                        MessageAt::Input(_) => "",
+                    }
+                ),
+                "write the answer text: an empty answer teaches the model to say nothing",
+            )
+        } else {
+            (
+                format!("the content of {} is {what}", at.describe()),
+                "write the message text, or remove the message",
+            )
+        };
+        self.push(
+            Rule::EmptyContent,
+            content,
+            format!("{}/content", at.pointer()),
+            message,
+            Some(help.into()),
+        );
+        if system {
+            if let Some(last) = self.findings.last_mut() {
+                last.severity = Some(severity.min(Severity::Warning));
+            }
+        }
+    }
+
+    fn check_special_tokens(&mut self, string: usize, pointer: String) {
+        if !self.on(Rule::SpecialToken) {
+            return;
+        }
+        if let Some(token) = find_special_token(self.text(string)) {
+            self.push(
+                Rule::SpecialToken,
+                string,
+                pointer,
+                format!("the text contains the chat-template token `{token}`"),
+                Some("store plain text: the trainer applies the model's chat template itself, so pre-templated text gets the tokens twice".into()),
+            );
+        }
+    }
+
+    fn check_weight(&mut self, weight: usize, at: MessageAt) {
+        let node = *self.node(weight);
+        let raw = &self.line[node.start as usize..node.end as usize];
+        if node.kind == Kind::Number && (raw == b"0" || raw == b"1") {
+            return;
+        }
+        if self.on(Rule::InvalidWeight) {
+            let shown = String::from_utf8_lossy(raw);
+            let help = match raw {
+                b"true" => {
+                    "write `1`: a boolean is not an integer, and some validators read `true` differently"
+                }
+                b"false" => "write `0`: a boolean is not an integer",
+                b"1.0" => "write `1`: `1.0` is a float, which validators reject",
+                b"0.0" => "write `0`: `0.0` is a float, which validators reject",
+                _ => "`weight` is `0` (do not train on this message) or `1` (train on it)",
+            };
+            self.push(
+                Rule::InvalidWeight,
+                weight,
+                format!("{}/weight", at.pointer()),
+                format!(
+                    "`weight` is `{shown}` in {}: it must be the integer 0 or 1",
+                    at.describe()
+                ),
+                Some(help.into()),
+            );
+        }
+    }
+
+    /// DPO106 and the messages of one output; returns the first message's content node, if any.
+    fn check_output(&mut self, output_node: Option<usize>, output: Output) -> Option<usize> {
+        let key = output.key();
+        let Some(array) = output_node else {
+            self.missing(
+                0,
+                format!("/{key}"),
+                &format!("the record has no `{key}`"),
+                &format!("add `\"{key}\": [{{\"role\": \"assistant\", \"content\": \"...\"}}]`"),
+            );
+            return None;
+        };
+        if self.node(array).kind != Kind::Array {
+            self.wrong_type(
+                array,
+                format!("/{key}"),
+                &format!("`{key}`"),
+                "an array holding one assistant message",
+            );
+            return None;
+        }
+        let count = self.node(array).count;
+        if count != 1 && self.on(Rule::OutputCount) {
+            let help = if count == 0 {
+                "add the assistant answer: `[{\"role\": \"assistant\", \"content\": \"...\"}]`"
+                    .to_string()
+            } else {
+                "keep exactly one assistant message; DPO compares one final answer per side"
+                    .to_string()
+            };
+            self.push(
+                Rule::OutputCount,
+                array,
+                format!("/{key}"),
+                format!("`{key}` holds {count} messages: it must hold exactly one"),
+                Some(help),
+            );
+        }
+        let mut first_content = None;
+        let elements: Vec<usize> = self.tape.elements(array).collect();
+        for (index, element) in elements.into_iter().enumerate() {
+            self.check_message(element, MessageAt::Output(output, index));
+            if index == 0 && self.node(element).kind == Kind::Object {
+                first_content = self
+                    .effective_members(element)
+                    .filter(|&(key, _)| self.text(key) == b"content")
+                    .last()
+                    .map(|(_, value)| value);
+            }
+        }
+        first_content
+    }
+
+    /// DPO302: the two answers are the same value.
+    fn check_identical(&mut self, preferred: usize, non_preferred: usize) {
+        if !self.on(Rule::IdenticalOutputs) {
+            return;
+        }
+        let (a, b) = (self.node(preferred), self.node(non_preferred));
+        let identical = match (a.kind, b.kind) {
+            (Kind::String, Kind::String) => self.text(preferred) == self.text(non_preferred),
+            (left, right) if left == right && !self.hashes.is_empty() => {
+                self.hashes[preferred] == self.hashes[non_preferred]
+            }
+            _ => false,
+        };
+        if identical {
+            let related = (
+                a.start,
+                a.end,
+                "the preferred answer has the same content".to_string(),
+            );
+            self.push(
+                Rule::IdenticalOutputs,
+                non_preferred,
+                "/non_preferred_output/0/content".into(),
+                "the preferred and non-preferred answers are identical: the pair carries no preference".into(),
+                Some("replace the non-preferred answer with a genuinely worse one, or drop the example".into()),
+            );
+            if let Some(last) = self.findings.last_mut() {
+                last.related = Some(related);
+            }
+        }
+    }
+
+    fn check_tools(&mut self, tools: usize) {
+        if !self.on(Rule::InvalidTools) {
+            return;
+        }
+        if self.node(tools).kind != Kind::Array {
+            let found = self.node(tools).kind.described();
+            self.push(
+                Rule::InvalidTools,
+                tools,
+                "/input/tools".into(),
+                format!("`input.tools` must be an array of tool definitions, found {found}"),
+                Some("write `\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"...\", \"parameters\": {...}}}]`, or leave `tools` out".into()),
+            );
+            return;
+        }
+        let elements: Vec<usize> = self.tape.elements(tools).collect();
+        for (index, tool) in elements.into_iter().enumerate() {
+            let pointer = format!("/input/tools/{index}");
+            if self.node(tool).kind != Kind::Object {
+                let found = self.node(tool).kind.described();
+                self.push(
+                    Rule::InvalidTools,
+                    tool,
+                    pointer,
+                    format!("tool {index} must be an object, found {found}"),
+                    None,
+                );
+                continue;
+            }
+            let members: Vec<(usize, usize)> = self.effective_members(tool).collect();
+            let field = |name: &[u8]| {
+                members
+                    .iter()
+                    .find(|&&(key, _)| self.text(key) == name)
+                    .map(|&(_, value)| value)
+            };
+            let (kind, function) = (field(b"type"), field(b"function"));
+            match kind {
+                None => self.push(
+                    Rule::InvalidTools,
+                    tool,
+                    format!("{pointer}/type"),
+                    format!("tool {index} has no `type`"),
+                    Some("add `\"type\": \"function\"`".into()),
+                ),
+                Some(kind) if !self.is_string(kind, "function") => self.push(
+                    Rule::InvalidTools,
+                    kind,
+                    format!("{pointer}/type"),
+                    format!(
+                        "tool {index} has type {}: only `\"function\"` tools are supported",
+                        String::from_utf8_lossy(
+                            &self.line
+                                [self.node(kind).start as usize..self.node(kind).end as usize]
+                        )
+                    ),
+                    Some("use `\"type\": \"function\"`".into()),
+                ),
+                Some(_) => {}
+            }
+            let Some(function) = function else {
+                self.push(
+                    Rule::InvalidTools,
+                    tool,
+                    format!("{pointer}/function"),
+                    format!("tool {index} has no `function`"),
+                    Some("add `\"function\": {\"name\": \"...\", \"parameters\": {...}}`".into()),
+                );
+                continue;
+            };
+            if self.node(function).kind != Kind::Object {
+                let found = self.node(function).kind.described();
+                self.push(
+                    Rule::InvalidTools,
+                    function,
+                    format!("{pointer}/function"),
+                    format!("tool {index}'s `function` must be an object, found {found}"),
+                    None,
+                );
+                continue;
+            }
+            let members: Vec<(usize, usize)> = self.effective_members(function).collect();
+            let field = |name: &[u8]| {
+                members
+                    .iter()
+                    .find(|&&(key, _)| self.text(key) == name)
+                    .map(|&(_, value)| value)
+            };
+            let (name, parameters, description) =
+                (field(b"name"), field(b"parameters"), field(b"description"));
+            match name {
+                None => self.push(
+                    Rule::InvalidTools,
+                    function,
+                    format!("{pointer}/function/name"),
+                    format!("tool {index}'s function has no `name`"),
+                    Some("add `\"name\": \"get_weather\"` (letters, digits, `_` and `-`, at most 64)".into()),
+                ),
+                Some(name) if self.node(name).kind != Kind::String => {
+                    let found = self.node(name).kind.described();
+                    self.push(Rule::InvalidTools, name, format!("{pointer}/function/name"), format!("tool {index}'s function name must be a string, found {found}"), None);
+                }
+                Some(name) if !is_valid_tool_name(self.text(name)) => self.push(
+                    Rule::InvalidTools,
+                    name,
+                    format!("{pointer}/function/name"),
+                    format!("invalid tool name {}", quoted(self.text(name))),
+                    Some("tool names are 1 to 64 characters from `a-z`, `A-Z`, `0-9`, `_` and `-`".into()),
+                ),
+                Some(_) => {}
+            }
+            if let Some(parameters) =
+                parameters.filter(|&value| self.node(value).kind != Kind::Object)
+            {
+                let found = self.node(parameters).kind.described();
+                self.push(
+                    Rule::InvalidTools,
+                    parameters,
+                    format!("{pointer}/function/parameters"),
+                    format!(
+                        "tool {index}'s `parameters` must be a JSON Schema object, found {found}"
+                    ),
+                    None,
+                );
+            }
+            if let Some(description) =
+                description.filter(|&value| self.node(value).kind != Kind::String)
+            {
+                let found = self.node(description).kind.described();
+                self.push(
+                    Rule::InvalidTools,
+                    description,
+                    format!("{pointer}/function/description"),
+                    format!("tool {index}'s `description` must be a string, found {found}"),
+                    None,
+                );
+            }
+        }
+    }
+}
+
+/// `^[a-zA-Z0-9_-]{1,64}$`
+fn is_valid_tool_name(name: &[u8]) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}

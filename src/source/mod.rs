@@ -1,0 +1,243 @@
+//! Where bytes come from: memory-mapped windows of a regular file, blocks read from a stream, or a
+//! slice the caller owns. Each yields segments that hold only complete lines, so chunks for the
+//! workers can be cut from them at newline boundaries.
+
+mod map;
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::ops::Range;
+use std::sync::Arc;
+
+use memchr::{memchr, memrchr};
+
+pub(crate) use map::MappedFile;
+
+/// Bytes of one segment, cheap to clone into worker tasks.
+#[derive(Clone)]
+pub(crate) enum SegmentBytes<'a> {
+    Borrowed(&'a [u8]),
+    Mapped(Arc<map::Window>),
+    Owned(Arc<Vec<u8>>),
+}
+
+/// A run of complete lines (the last one may lack its `\n` only at the end of the input).
+#[derive(Clone)]
+pub(crate) struct Segment<'a> {
+    pub bytes: SegmentBytes<'a>,
+    /// Offset of the segment's first byte in the file.
+    pub base: u64,
+}
+
+impl Segment<'_> {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match &self.bytes {
+            SegmentBytes::Borrowed(bytes) => bytes,
+            SegmentBytes::Mapped(window) => window.as_slice(),
+            SegmentBytes::Owned(bytes) => bytes,
+        }
+    }
+
+    /// Asks the kernel to map a range's pages now, in the calling worker, rather than one fault at a
+    /// time while parsing (a large win on virtual machines; harmless when unsupported).
+    pub(crate) fn prefault(&self, range: Range<usize>) {
+        if let SegmentBytes::Mapped(window) = &self.bytes {
+            window.prefault(range);
+        }
+    }
+}
+
+/// A producer of segments, read in order.
+pub(crate) trait SegmentReader<'a> {
+    fn next_segment(&mut self) -> io::Result<Option<Segment<'a>>>;
+}
+
+/// A caller-owned slice: one segment.
+pub(crate) struct SliceReader<'a> {
+    bytes: Option<&'a [u8]>,
+}
+
+impl<'a> SliceReader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        SliceReader { bytes: Some(bytes) }
+    }
+}
+
+impl<'a> SegmentReader<'a> for SliceReader<'a> {
+    fn next_segment(&mut self) -> io::Result<Option<Segment<'a>>> {
+        Ok(self
+            .bytes
+            .take()
+            .filter(|bytes| !bytes.is_empty())
+            .map(|bytes| Segment {
+                bytes: SegmentBytes::Borrowed(bytes),
+                base: 0,
+            }))
+    }
+}
+
+/// A stream (standard input, a pipe, any reader) read in blocks; a line longer than a block grows it.
+pub(crate) struct StreamReader<R> {
+    reader: R,
+    /// Bytes read but not yet handed out (the start of an incomplete line).
+    pending: Vec<u8>,
+    block: usize,
+    base: u64,
+    eof: bool,
+}
+
+impl<R: Read> StreamReader<R> {
+    pub(crate) fn new(reader: R, block: usize) -> Self {
+        StreamReader {
+            reader,
+            pending: Vec::new(),
+            block,
+            base: 0,
+            eof: false,
+        }
+    }
+
+    /// Reads until at least `wanted` bytes are pending or the stream ends.
+    fn fill(&mut self, wanted: usize) -> io::Result<()> {
+        while !self.eof && self.pending.len() < wanted {
+            let old = self.pending.len();
+            self.pending.resize(wanted, 0);
+            match self.reader.read(&mut self.pending[old..]) {
+                Ok(0) => {
+                    self.pending.truncate(old);
+                    self.eof = true;
+                }
+                Ok(read) => self.pending.truncate(old + read),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {
+                    self.pending.truncate(old)
+                }
+                Err(error) => {
+                    self.pending.truncate(old);
+                    return Err(error);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The first bytes of the stream, without consuming them.
+    pub(crate) fn peek(&mut self, len: usize) -> io::Result<&[u8]> {
+        self.fill(len)?;
+        Ok(&self.pending[..len.min(self.pending.len())])
+    }
+
+    /// Reads the whole rest of the stream into memory as one segment.
+    pub(crate) fn read_to_end(mut self) -> io::Result<Vec<u8>> {
+        self.reader.read_to_end(&mut self.pending)?;
+        Ok(self.pending)
+    }
+}
+
+impl<'a, R: Read> SegmentReader<'a> for StreamReader<R> {
+    fn next_segment(&mut self) -> io::Result<Option<Segment<'a>>> {
+        let mut wanted = self.block;
+        loop {
+            self.fill(wanted)?;
+            if self.pending.is_empty() {
+                return Ok(None);
+            }
+            let cut = if self.eof {
+                Some(self.pending.len())
+            } else {
+                memrchr(b'\n', &self.pending).map(|i| i + 1)
+            };
+            if let Some(cut) = cut {
+                let rest = self.pending.split_off(cut);
+                let bytes = std::mem::replace(&mut self.pending, rest);
+                let base = self.base;
+                self.base += bytes.len() as u64;
+                return Ok(Some(Segment {
+                    bytes: SegmentBytes::Owned(Arc::new(bytes)),
+                    base,
+                }));
+            }
+            // No newline in a whole block: one long line; read more.
+            wanted = self.pending.len() * 2;
+        }
+    }
+}
+
+/// Any of the readers, so the pipeline has one type to drive.
+pub(crate) enum Reader<'a> {
+    Slice(SliceReader<'a>),
+    Mapped(MappedFile),
+    Stream(StreamReader<Box<dyn Read + Send + 'a>>),
+    /// A regular file read with `read` (when memory maps are off or failed).
+    File(StreamReader<File>),
+}
+
+impl<'a> SegmentReader<'a> for Reader<'a> {
+    fn next_segment(&mut self) -> io::Result<Option<Segment<'a>>> {
+        match self {
+            Reader::Slice(reader) => reader.next_segment(),
+            Reader::Mapped(reader) => reader.next_segment(),
+            Reader::Stream(reader) => reader.next_segment(),
+            Reader::File(reader) => reader.next_segment(),
+        }
+    }
+}
+
+/// Cuts `bytes` into ranges of about `target` bytes that end at newlines (the last one at the end).
+pub(crate) fn chunk_ranges(bytes: &[u8], target: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let probe = start + target;
+        let end = if probe >= bytes.len() {
+            bytes.len()
+        } else {
+            memchr(b'\n', &bytes[probe..]).map_or(bytes.len(), |i| probe + i + 1)
+        };
+        let range = start..end;
+        start = end;
+        Some(range)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_end_at_newlines_and_cover_everything() {
+        let text = b"aaaa\nbb\ncccccc\nd\n\neeee";
+        for target in 1..30 {
+            let ranges: Vec<_> = chunk_ranges(text, target).collect();
+            assert_eq!(ranges.first().map(|r| r.start), Some(0));
+            assert_eq!(ranges.last().map(|r| r.end), Some(text.len()));
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].end, pair[1].start);
+                assert_eq!(text[pair[0].end - 1], b'\n');
+            }
+        }
+    }
+
+    #[test]
+    fn stream_segments_hold_complete_lines() {
+        let text = "first line\nsecond\nthird line is longer than a block\nlast".repeat(3);
+        let mut reader = StreamReader::new(text.as_bytes(), 8);
+        let mut joined = Vec::new();
+        while let Some(segment) = SegmentReader::next_segment(&mut reader).unwrap() {
+            assert_eq!(segment.base as usize, joined.len());
+            let bytes = segment.as_slice();
+            joined.extend_from_slice(bytes);
+            assert!(bytes.ends_with(b"\n") || joined.len() == text.len());
+        }
+        assert_eq!(joined, text.as_bytes());
+    }
+
+    #[test]
+    fn peek_does_not_consume() {
+        let mut reader = StreamReader::new(&b"\xff\xfeabc\n"[..], 4);
+        assert_eq!(reader.peek(2).unwrap(), b"\xff\xfe");
+        let segment = SegmentReader::next_segment(&mut reader).unwrap().unwrap();
+        assert_eq!(segment.as_slice(), b"\xff\xfeabc\n");
+    }
+}
