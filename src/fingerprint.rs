@@ -8,10 +8,11 @@ use crate::parse::{DUPLICATE_KEYS, Kind, Tape};
 
 const SEED_STRING: u64 = 0x5354_5249_4e47;
 const SEED_NUMBER: u64 = 0x4e55_4d42_4552;
+// Distinct constants for the values that have no bytes to hash (ASCII of their names).
 const NULL: u128 = 0x6e75_6c6c;
 const TRUE: u128 = 0x7472_7565;
-const FALSE: u128 = 0x6661_6c73_65;
-const ARRAY: u128 = 0x6172_7261_79;
+const FALSE: u128 = 0x0066_616c_7365;
+const ARRAY: u128 = 0x0061_7272_6179;
 const OBJECT: u128 = 0x6f62_6a65_6374;
 
 fn mix(a: u128, b: u128) -> u128 {

@@ -5,7 +5,7 @@
 #[must_use]
 pub fn count_scalars(bytes: &[u8]) -> usize {
     // Continuation bytes are 0b10xx_xxxx, which are exactly the bytes below -64 as `i8`.
-    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+    bytes.iter().filter(|&&b| b.cast_signed() >= -0x40).count()
 }
 
 /// The 1-based column of byte `offset` in `line`, counted in Unicode scalar values.

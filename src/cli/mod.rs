@@ -156,11 +156,10 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
     let terminal = stdout.is_terminal();
     let format = match args.format {
         Some(FormatArg::Full) => Format::Full,
-        Some(FormatArg::Concise) => Format::Concise,
         Some(FormatArg::Json) => Format::Json,
         Some(FormatArg::Jsonl) => Format::Jsonl,
         None if terminal => Format::Full,
-        None => Format::Concise,
+        Some(FormatArg::Concise) | None => Format::Concise,
     };
     if args.threads == Some(0) {
         return Err(Error::InvalidOptions("--threads must be at least 1".into()));
@@ -193,10 +192,10 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
     } else {
         Box::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()))
     };
-    let mut output = renderer(format, writer, render_options);
+    let mut output = renderer(format, writer, &render_options);
     let summary = validator.check_paths(&args.paths, &mut *output)?;
     output.finish(&summary).map_err(Error::Output)?;
-    Ok(ExitCode::from(summary.exit_code(args.deny_warnings) as u8))
+    Ok(ExitCode::from(summary.exit_code(args.deny_warnings)))
 }
 
 fn severity_cell(severity: Option<Severity>) -> &'static str {

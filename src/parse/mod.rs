@@ -209,9 +209,13 @@ impl SyntaxError {
     }
 }
 
+fn error_at(offset: usize, kind: SyntaxErrorKind) -> SyntaxError {
+    SyntaxError { offset, kind }
+}
+
 fn shown(c: char) -> String {
     if c.is_control() {
-        format!("{:?}", c).trim_matches('\'').to_string()
+        format!("{c:?}").trim_matches('\'').to_string()
     } else {
         c.to_string()
     }
@@ -480,10 +484,6 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         }
     }
 
-    fn error_at(&self, offset: usize, kind: SyntaxErrorKind) -> SyntaxError {
-        SyntaxError { offset, kind }
-    }
-
     fn end(&self, expected: &'static str) -> SyntaxError {
         SyntaxError {
             offset: self.bytes.len(),
@@ -619,7 +619,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
                 Some(&b) if b == expected => {}
                 Some(_) => {
                     let name = std::str::from_utf8(literal).unwrap_or_default();
-                    return Err(self.error_at(start + i, SyntaxErrorKind::InvalidLiteral(name)));
+                    return Err(error_at(start + i, SyntaxErrorKind::InvalidLiteral(name)));
                 }
                 None => return Err(self.end("the rest of a literal")),
             }
@@ -652,7 +652,9 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
             Some(b'1'..=b'9') => self.digits(),
             Some(b'I') => return Err(self.error(SyntaxErrorKind::NonFiniteNumber)),
             Some(_) => {
-                return Err(self.error(SyntaxErrorKind::InvalidNumber("expected a digit after `-`")));
+                return Err(
+                    self.error(SyntaxErrorKind::InvalidNumber("expected a digit after `-`"))
+                );
             }
             None => return Err(self.end("a digit")),
         }
@@ -707,7 +709,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
                 b'0'..=b'9' => b - b'0',
                 b'a'..=b'f' => b - b'a' + 10,
                 b'A'..=b'F' => b - b'A' + 10,
-                _ => return Err(self.error_at(i, SyntaxErrorKind::InvalidUnicodeEscape)),
+                _ => return Err(error_at(i, SyntaxErrorKind::InvalidUnicodeEscape)),
             };
             value = value * 16 + u32::from(digit);
         }
@@ -748,17 +750,19 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         loop {
             let Some(found) = memchr2(b'"', b'\\', &bytes[run..]) else {
                 if let Some(control) = self.first_control(run, bytes.len()) {
-                    return Err(
-                        self.error_at(control, SyntaxErrorKind::ControlInString(bytes[control]))
-                    );
+                    return Err(error_at(
+                        control,
+                        SyntaxErrorKind::ControlInString(bytes[control]),
+                    ));
                 }
                 return Err(self.end("`\"` to close the string"));
             };
             let special = run + found;
             if let Some(control) = self.first_control(run, special) {
-                return Err(
-                    self.error_at(control, SyntaxErrorKind::ControlInString(bytes[control]))
-                );
+                return Err(error_at(
+                    control,
+                    SyntaxErrorKind::ControlInString(bytes[control]),
+                ));
             }
             if bytes[special] == b'"' {
                 self.pos = special + 1;
@@ -824,7 +828,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
                 }
                 _ => {
                     let found = self.char_at(special + 1);
-                    return Err(self.error_at(special + 1, SyntaxErrorKind::InvalidEscape(found)));
+                    return Err(error_at(special + 1, SyntaxErrorKind::InvalidEscape(found)));
                 }
             }
         }
@@ -901,9 +905,9 @@ mod tests {
     #[test]
     fn reports_the_failing_byte() {
         assert_eq!(error(r#"{"a":1,}"#), (7, SyntaxErrorKind::TrailingComma));
-        assert_eq!(error(r#"[1,]"#), (3, SyntaxErrorKind::TrailingComma));
+        assert_eq!(error(r"[1,]"), (3, SyntaxErrorKind::TrailingComma));
         assert_eq!(error(r#"{"a":NaN}"#), (5, SyntaxErrorKind::NonFiniteNumber));
-        assert_eq!(error(r#"{a:1}"#), (1, SyntaxErrorKind::ExpectedKey('a')));
+        assert_eq!(error(r"{a:1}"), (1, SyntaxErrorKind::ExpectedKey('a')));
         assert_eq!(
             error(r#"{"a":1"#),
             (6, SyntaxErrorKind::UnexpectedEnd("`,` or `}`"))
@@ -929,7 +933,7 @@ mod tests {
             error(r#"{"a":1} {"b":2}"#),
             (8, SyntaxErrorKind::TrailingCharacters('{'))
         );
-        assert_eq!(error(r#"{'a':1}"#), (1, SyntaxErrorKind::SingleQuotes));
+        assert_eq!(error(r"{'a':1}"), (1, SyntaxErrorKind::SingleQuotes));
         assert_eq!(error(r#"{"a":-}"#).0, 6);
         assert_eq!(error(r#"{"a":1.}"#).0, 7);
         assert_eq!(error(r#"{"a":1e}"#).0, 7);

@@ -13,7 +13,7 @@ pub(super) struct ConciseRenderer<'w> {
 }
 
 impl<'w> ConciseRenderer<'w> {
-    pub(super) fn new(writer: Box<dyn Write + 'w>, options: RenderOptions) -> Self {
+    pub(super) fn new(writer: Box<dyn Write + 'w>, options: &RenderOptions) -> Self {
         ConciseRenderer {
             writer,
             cap: Cap::new(options.max_per_rule),

@@ -23,7 +23,7 @@ pub(super) struct FullRenderer<'w> {
 }
 
 impl<'w> FullRenderer<'w> {
-    pub(super) fn new(writer: Box<dyn Write + 'w>, options: RenderOptions) -> Self {
+    pub(super) fn new(writer: Box<dyn Write + 'w>, options: &RenderOptions) -> Self {
         let theme = match (options.unicode, options.color) {
             (true, true) => GraphicalTheme::unicode(),
             (true, false) => GraphicalTheme::unicode_nocolor(),
@@ -85,6 +85,7 @@ impl Render for FullRenderer<'_> {
 struct View<'a> {
     diagnostic: &'a Diagnostic,
     code: String,
+    message: String,
     help: Option<String>,
     source: Option<LineSource<'a>>,
 }
@@ -117,9 +118,15 @@ impl<'a> View<'a> {
                 line,
                 primary_column: location.column,
             });
+        // Without a source line there is no `[file:line:col]` header: name the file in the message.
+        let message = match source {
+            Some(_) => diagnostic.message.clone(),
+            None => format!("{}: {}", diagnostic.file, diagnostic.message),
+        };
         View {
             diagnostic,
             code: format!("{} {}", diagnostic.rule.code(), diagnostic.rule.name()),
+            message,
             help,
             source,
         }
@@ -128,13 +135,13 @@ impl<'a> View<'a> {
 
 impl fmt::Debug for View<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.message)
     }
 }
 
 impl fmt::Display for View<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.message)
     }
 }
 

@@ -146,7 +146,7 @@ pub(super) struct JsonRenderer<'w> {
 }
 
 impl<'w> JsonRenderer<'w> {
-    pub(super) fn new(writer: Box<dyn Write + 'w>, options: RenderOptions) -> Self {
+    pub(super) fn new(writer: Box<dyn Write + 'w>, options: &RenderOptions) -> Self {
         JsonRenderer {
             writer,
             report: Report::new(options.target),

@@ -107,10 +107,11 @@ pub trait Render: Sink {
 /// Builds the renderer for `format` writing to `writer`.
 ///
 /// `Format::Full` needs the `fancy` feature; without it, it falls back to `concise`.
+#[must_use]
 pub fn renderer<'w>(
     format: Format,
     writer: Box<dyn Write + 'w>,
-    options: RenderOptions,
+    options: &RenderOptions,
 ) -> Box<dyn Render + 'w> {
     match format {
         #[cfg(feature = "fancy")]
@@ -142,12 +143,12 @@ impl Cap {
 
     /// Counts `diagnostic`; whether it should be drawn.
     fn admit(&mut self, diagnostic: &Diagnostic) -> bool {
-        let file = match self.files.iter().position(|file| *file == diagnostic.file) {
-            Some(index) => index,
-            None => {
-                self.files.push(diagnostic.file.clone());
-                self.files.len() - 1
-            }
+        let file = if let Some(index) = self.files.iter().position(|file| *file == diagnostic.file)
+        {
+            index
+        } else {
+            self.files.push(diagnostic.file.clone());
+            self.files.len() - 1
         };
         let count = self.counts.entry((file, diagnostic.rule)).or_default();
         *count += 1;

@@ -183,7 +183,7 @@ fn invalid_utf8(content: &[u8], content_start: usize) -> Finding {
         .iter()
         .map(|b| format!("{b:02X}"))
         .collect();
-    let nul_count = content.iter().filter(|&&b| b == 0).count();
+    let nul_count = memchr::memchr_iter(0, content).count();
     let help = if nul_count * 4 >= content.len() {
         "the line is full of NUL bytes, which looks like UTF-16: re-encode the file as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"
     } else {

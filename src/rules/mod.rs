@@ -49,7 +49,7 @@ pub enum Target {
     /// Fireworks AI DPO fine-tuning (the default and the reference layout).
     #[default]
     Fireworks,
-    /// OpenAI preference fine-tuning.
+    /// `OpenAI` preference fine-tuning.
     OpenAi,
     /// Together AI preference fine-tuning.
     Together,
@@ -126,15 +126,15 @@ impl FromStr for Target {
 /// The rule group a code belongs to (its hundreds digit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Category {
-    /// DPO0xx: bytes and syntax.
+    /// `DPO0xx`: bytes and syntax.
     Syntax,
-    /// DPO1xx: the shape of a record.
+    /// `DPO1xx`: the shape of a record.
     Shape,
-    /// DPO2xx: the conversation inside a record.
+    /// `DPO2xx`: the conversation inside a record.
     Conversation,
-    /// DPO3xx: content quality.
+    /// `DPO3xx`: content quality.
     Content,
-    /// DPO4xx: the dataset as a whole.
+    /// `DPO4xx`: the dataset as a whole.
     Dataset,
 }
 

@@ -1,6 +1,8 @@
-//! The checks of one parsed record: keys and strings (DPO007-DPO009), shape (DPO1xx), conversation
-//! (DPO2xx) and content (DPO3xx). One walk over the tape; messages are formatted only when a rule
+//! The checks of one parsed record: keys and strings (DPO007-DPO009), shape (`DPO1xx`), conversation
+//! (`DPO2xx`) and content (`DPO3xx`). One walk over the tape; messages are formatted only when a rule
 //! fires, so a clean record allocates nothing here.
+
+use std::fmt::Write as _;
 
 use crate::diagnostic::pointer_token;
 use crate::parse::{CONTROL_CHARACTER, DUPLICATE_KEYS, Kind, LONE_SURROGATE, Node, Tape};
@@ -169,7 +171,7 @@ impl RecordChecker<'_> {
                 b"input" => input = Some(value),
                 b"preferred_output" => preferred = Some(value),
                 b"non_preferred_output" => non_preferred = Some(value),
-                _ => self.unknown_key(key, String::new(), &RECORD_KEYS, "a record"),
+                _ => self.unknown_key(key, "", &RECORD_KEYS, "a record"),
             }
         }
         match input {
@@ -270,7 +272,7 @@ impl RecordChecker<'_> {
             } else if node.kind == Kind::Array {
                 for (position, element) in self.tape.elements(current).enumerate() {
                     if element <= target && target < self.node(element).next as usize {
-                        pointer.push_str(&format!("/{position}"));
+                        let _ = write!(pointer, "/{position}");
                         current = element;
                         descended = true;
                         break;
@@ -309,7 +311,7 @@ impl RecordChecker<'_> {
         }
     }
 
-    fn unknown_key(&mut self, key: usize, parent_pointer: String, known: &[&str], place: &str) {
+    fn unknown_key(&mut self, key: usize, parent_pointer: &str, known: &[&str], place: &str) {
         if !self.on(Rule::UnknownField) {
             return;
         }
@@ -344,7 +346,7 @@ impl RecordChecker<'_> {
             match self.text(key) {
                 b"messages" => messages = Some(value),
                 b"tools" => tools = Some(value),
-                _ => self.unknown_key(key, "/input".into(), &INPUT_KEYS, "`input`"),
+                _ => self.unknown_key(key, "/input", &INPUT_KEYS, "`input`"),
             }
         }
         match messages {
@@ -450,16 +452,16 @@ impl RecordChecker<'_> {
                 );
             }
         }
-        if self.on(Rule::LastNotUser) {
-            if let Some(last) = messages.last().filter(|message| message.role != Role::User) {
-                self.push(
+        if self.on(Rule::LastNotUser)
+            && let Some(last) = messages.last().filter(|message| message.role != Role::User)
+        {
+            self.push(
                     Rule::LastNotUser,
                     last.node,
                     MessageAt::Input(last.index).pointer(),
                     format!("the input ends with a {} message: the outputs must answer a user turn", last.role.as_str()),
                     Some("end `input.messages` with the user message that the preferred and non-preferred outputs answer".into()),
                 );
-            }
         }
         if self.on(Rule::ConsecutiveRoles) {
             for pair in messages.windows(2) {
@@ -490,7 +492,7 @@ impl RecordChecker<'_> {
             self.wrong_type(
                 message,
                 at.pointer(),
-                &format!("{} ", at.describe()).trim_end().to_string(),
+                format!("{} ", at.describe()).trim_end(),
                 "an object with `role` and `content`",
             );
             return None;
@@ -530,7 +532,7 @@ impl RecordChecker<'_> {
                 }
                 _ => self.unknown_key(
                     key,
-                    at.pointer(),
+                    &at.pointer(),
                     &MESSAGE_KEYS,
                     &format!("a message ({})", at.describe()),
                 ),
@@ -611,20 +613,21 @@ impl RecordChecker<'_> {
                 return None;
             }
         };
-        if let (MessageAt::Output(output, _), Some(found)) = (at, valid) {
-            if found != Role::Assistant && self.on(Rule::OutputRole) {
-                self.push(
-                    Rule::OutputRole,
-                    role,
-                    pointer(),
-                    format!(
-                        "the {} message has role `{}`: outputs are assistant messages",
-                        output.key(),
-                        found.as_str()
-                    ),
-                    Some("set `\"role\": \"assistant\"`".into()),
-                );
-            }
+        if let (MessageAt::Output(output, _), Some(found)) = (at, valid)
+            && found != Role::Assistant
+            && self.on(Rule::OutputRole)
+        {
+            self.push(
+                Rule::OutputRole,
+                role,
+                pointer(),
+                format!(
+                    "the {} message has role `{}`: outputs are assistant messages",
+                    output.key(),
+                    found.as_str()
+                ),
+                Some("set `\"role\": \"assistant\"`".into()),
+            );
         }
         valid
     }
@@ -767,10 +770,8 @@ impl RecordChecker<'_> {
             message,
             Some(help.into()),
         );
-        if system {
-            if let Some(last) = self.findings.last_mut() {
-                last.severity = Some(severity.min(Severity::Warning));
-            }
+        if system && let Some(last) = self.findings.last_mut() {
+            last.severity = Some(severity.min(Severity::Warning));
         }
     }
 

@@ -109,7 +109,7 @@ impl<R: Read> StreamReader<R> {
                 }
                 Ok(read) => self.pending.truncate(old + read),
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {
-                    self.pending.truncate(old)
+                    self.pending.truncate(old);
                 }
                 Err(error) => {
                     self.pending.truncate(old);

@@ -19,7 +19,7 @@ pub(crate) struct Dataset<'a> {
 /// A directory entry that is not a lintable shard.
 pub(crate) struct LayoutProblem {
     pub display: String,
-    pub message: String,
+    pub message: &'static str,
     pub help: &'static str,
 }
 
@@ -163,23 +163,23 @@ fn resolve_directory(path: &Path, display: String) -> Result<Dataset<'static>, E
     for (name, entry_path, file_type) in entries {
         let name_text = name.to_string_lossy().into_owned();
         let entry_display = entry_path.display().to_string();
+        // Exactly `.jsonl`, lowercase: the upload tools match the extension case-sensitively.
+        #[allow(clippy::case_sensitive_file_extension_comparisons)]
         let is_jsonl = name_text.ends_with(".jsonl") && name_text.len() > ".jsonl".len();
         named_jsonl += usize::from(is_jsonl);
-        let problem = if file_type.is_symlink() {
+        let problem: Option<(&str, &str)> = if file_type.is_symlink() {
             Some((
-                format!("`{name_text}` is a symbolic link: shards must be regular files"),
+                "a symbolic link: shards must be regular files",
                 "copy the file into the directory instead of linking it",
             ))
         } else if file_type.is_dir() {
             Some((
-                format!(
-                    "`{name_text}` is a subdirectory: a dataset directory holds only top-level `.jsonl` shards"
-                ),
+                "a subdirectory: a dataset directory holds only top-level `.jsonl` shards",
                 "move the subdirectory's shards up, or check it as its own dataset",
             ))
         } else if name_text.starts_with('.') {
             Some((
-                format!("`{name_text}` is a hidden file: uploads of a dataset directory reject it"),
+                "a hidden file: a dataset directory holds only `.jsonl` shards",
                 "delete it or move it out of the dataset directory",
             ))
         } else if !is_jsonl {
@@ -189,14 +189,12 @@ fn resolve_directory(path: &Path, display: String) -> Result<Dataset<'static>, E
                 "only `.jsonl` shards belong in a dataset directory: move it out, or rename it if it is a shard"
             };
             Some((
-                format!(
-                    "`{name_text}` does not end in `.jsonl`: it is not a shard and was not checked"
-                ),
+                "the name does not end in `.jsonl`: not a shard, so it was not checked",
                 hint,
             ))
         } else if !file_type.is_file() {
             Some((
-                format!("`{name_text}` is not a regular file"),
+                "not a regular file",
                 "replace it with a regular `.jsonl` file",
             ))
         } else if fs::metadata(&entry_path)
@@ -205,7 +203,7 @@ fn resolve_directory(path: &Path, display: String) -> Result<Dataset<'static>, E
             == 0
         {
             Some((
-                format!("`{name_text}` is empty: empty shards are not allowed"),
+                "an empty shard: empty files are not allowed in a dataset directory",
                 "delete the empty shard",
             ))
         } else {

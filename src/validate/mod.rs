@@ -159,8 +159,8 @@ impl Summary {
 
     /// The command line's exit code: 1 with an error (or a warning when `deny_warnings`), else 0.
     #[must_use]
-    pub fn exit_code(&self, deny_warnings: bool) -> i32 {
-        i32::from(self.errors > 0 || (deny_warnings && self.warnings > 0))
+    pub fn exit_code(&self, deny_warnings: bool) -> u8 {
+        u8::from(self.errors > 0 || (deny_warnings && self.warnings > 0))
     }
 }
 

@@ -198,7 +198,7 @@ impl Validator {
                     Rule::ShardLayout,
                     severity,
                     display,
-                    message,
+                    message.to_string(),
                     help.to_string(),
                 );
                 run.emit(diagnostic)?;
@@ -213,10 +213,12 @@ impl Validator {
 
     fn finish_dataset(&self, mut run: DatasetRun<'_>) -> Result<DatasetSummary, Error> {
         let target = self.options.target;
-        if run.count_rules && run.summary.examples < target.min_examples() {
-            if let Some(severity) = self.options.rules.severity(Rule::TooFewExamples) {
-                let examples = run.summary.examples;
-                let diagnostic = run.dataset_level(
+        if run.count_rules
+            && run.summary.examples < target.min_examples()
+            && let Some(severity) = self.options.rules.severity(Rule::TooFewExamples)
+        {
+            let examples = run.summary.examples;
+            let diagnostic = run.dataset_level(
                     Rule::TooFewExamples,
                     severity,
                     run.summary.path.clone(),
@@ -228,12 +230,11 @@ impl Validator {
                     ),
                     "add examples (a few hundred or more are needed for DPO to learn anything); blank lines do not count".to_string(),
                 );
-                run.summary.count(severity);
-                // Dataset-level findings come first: put it ahead of whatever was held back.
-                match &mut run.held {
-                    Some(held) => held.insert(0, diagnostic),
-                    None => run.sink.diagnostic(diagnostic).map_err(Error::Output)?,
-                }
+            run.summary.count(severity);
+            // Dataset-level findings come first: put it ahead of whatever was held back.
+            match &mut run.held {
+                Some(held) => held.insert(0, diagnostic),
+                None => run.sink.diagnostic(diagnostic).map_err(Error::Output)?,
             }
         }
         run.release()?;
@@ -342,9 +343,8 @@ impl Validator {
             if has_bom { BOM.len() } else { 0 },
             self.options.max_depth,
         ) {
-            let (whole, document) = self
-                .read_whole(first, reader, sized.as_ref())
-                .map_err(read_error)?;
+            let (whole, document) =
+                Self::read_whole(first, reader, sized.as_ref()).map_err(read_error)?;
             if let Some(start) = document_start(whole.as_slice(), has_bom, self.options.max_depth) {
                 run.count_rules = false;
                 if let Some(severity) = self.options.rules.severity(Rule::InvalidJson) {
@@ -358,14 +358,12 @@ impl Validator {
             reader = document;
         }
 
-        if has_bom {
-            if let Some(severity) = self.options.rules.severity(Rule::ByteOrderMark) {
-                let source = self.options.source_lines.then(|| {
-                    let line_end =
-                        memchr(b'\n', first.as_slice()).unwrap_or(first.as_slice().len());
-                    SourceLine::build(&first.as_slice()[..line_end], 1, &[(0, BOM.len(), None)])
-                });
-                run.emit(Diagnostic {
+        if has_bom && let Some(severity) = self.options.rules.severity(Rule::ByteOrderMark) {
+            let source = self.options.source_lines.then(|| {
+                let line_end = memchr(b'\n', first.as_slice()).unwrap_or(first.as_slice().len());
+                SourceLine::build(&first.as_slice()[..line_end], 1, &[(0, BOM.len(), None)])
+            });
+            run.emit(Diagnostic {
                     rule: Rule::ByteOrderMark,
                     severity,
                     message: "the file starts with a UTF-8 byte order mark (EF BB BF)".into(),
@@ -377,7 +375,6 @@ impl Validator {
                     source,
                     order: OrderKey { dataset: run.index, file: file + 1, offset: 0, rule: Rule::ByteOrderMark as u8 },
                 })?;
-            }
         }
 
         self.run_chunks(first, &mut reader, &context, run)
@@ -404,7 +401,6 @@ impl Validator {
     /// Reads the whole input into one segment (to check whether it is one JSON document), and
     /// returns a reader that has nothing left.
     fn read_whole<'a>(
-        &self,
         first: Segment<'a>,
         reader: Reader<'a>,
         sized: Option<&(std::path::PathBuf, u64)>,
@@ -417,13 +413,10 @@ impl Validator {
                 let mut whole = MappedFile::new(file, *len, *len as usize);
                 Ok((whole.next_segment()?.unwrap_or(first), empty))
             }
-            Reader::Stream(stream) => Ok((owned_whole(&first, stream.read_to_end()?), empty)),
-            Reader::File(stream) => Ok((owned_whole(&first, stream.read_to_end()?), empty)),
-            Reader::Slice(rest) => {
-                // A slice is one segment: `first` is already all of it.
-                drop(rest);
-                Ok((first, empty))
-            }
+            Reader::Stream(stream) => Ok((owned_whole(&first, &stream.read_to_end()?), empty)),
+            Reader::File(stream) => Ok((owned_whole(&first, &stream.read_to_end()?), empty)),
+            // A slice is one segment: `first` is already all of it.
+            Reader::Slice(_) => Ok((first, empty)),
         }
     }
 
@@ -496,10 +489,10 @@ impl Validator {
                 }
                 while let Some(result) = pending.remove(&merged) {
                     merged += 1;
-                    if failure.is_none() {
-                        if let Err(error) = merge_chunk(result, context, run) {
-                            failure = Some(ChunkError::Sink(error));
-                        }
+                    if failure.is_none()
+                        && let Err(error) = merge_chunk(result, context, run)
+                    {
+                        failure = Some(ChunkError::Sink(error));
                     }
                 }
             }
@@ -513,9 +506,9 @@ enum ChunkError {
     Sink(Error),
 }
 
-fn owned_whole<'a>(first: &Segment<'a>, rest: Vec<u8>) -> Segment<'a> {
+fn owned_whole<'a>(first: &Segment<'a>, rest: &[u8]) -> Segment<'a> {
     let mut bytes = first.as_slice().to_vec();
-    bytes.extend_from_slice(&rest);
+    bytes.extend_from_slice(rest);
     Segment {
         bytes: SegmentBytes::Owned(std::sync::Arc::new(bytes)),
         base: 0,
@@ -574,7 +567,7 @@ fn document_diagnostic(
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let line_number = bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let line_number = memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64 + 1;
     let line_end = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
     let line = &bytes[line_start..line_end];
     let is_array = bytes[start] == b'[';

@@ -1,0 +1,163 @@
+//! The pipeline's output is the same bytes whatever the thread count, chunk size, window size and
+//! reading strategy (memory map, `read`, a stream, a slice).
+
+use std::fmt::Write as _;
+use std::fs;
+
+use dpolint::render::{Format, RenderOptions, renderer};
+use dpolint::{Options, Target, Validator};
+
+use crate::common::record;
+
+/// A dataset with a bit of everything: every few lines a different defect, duplicates and swapped
+/// pairs far apart, CRLF, blank lines, non-ASCII, invalid UTF-8, a BOM.
+fn mixed_dataset(lines: usize) -> Vec<u8> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    for i in 0..lines {
+        if i % 17 == 10 {
+            // Invalid UTF-8 inside a string.
+            let mut bad = record(i).into_bytes();
+            bad[40] = 0xFF;
+            out.extend_from_slice(&bad);
+            out.push(b'\n');
+            continue;
+        }
+        let line = match i % 17 {
+            0 => record(i),
+            1 => record(i).replace("\"user\"", "\"Human\""),
+            2 => String::new(),
+            3 => record(i / 3),
+            4 => record(i).replace("Question", "Frage über Größe 🚀"),
+            5 => format!("{}\r", record(i)),
+            6 => record(i).replace("]}", "],}"),
+            7 => record(7),
+            8 => record(i).replace("preferred_output", "prefered_output"),
+            9 => "   \t ".into(),
+            11 => record(i).replace("Good answer", "<|im_start|>"),
+            12 => record(i).replace(
+                "\"content\": \"Bad answer",
+                "\"weight\": 1.0, \"content\": \"Bad answer",
+            ),
+            13 => {
+                let swapped = record(i % 5 * 17);
+                swapped
+                    .replace("Good answer", "TMP")
+                    .replace("Bad answer", "Good answer")
+                    .replace("TMP", "Bad answer")
+            }
+            14 => "[1, 2, 3]".into(),
+            15 => record(i).replace("Bad answer", "Good answer"),
+            _ => format!("{}\"x\": 1, {}", &record(i)[..1], &record(i)[1..]),
+        };
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"{\"no final newline\": true}");
+    out
+}
+
+fn json_output(validator: &Validator, path: &std::path::Path) -> String {
+    let mut out = Vec::new();
+    {
+        let mut sink = renderer(
+            Format::Json,
+            Box::new(&mut out),
+            &RenderOptions::new(Target::Fireworks),
+        );
+        let summary = validator.check_paths(&[path], &mut *sink).unwrap();
+        sink.finish(&summary).unwrap();
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn output_is_identical_for_every_thread_count_chunk_size_and_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.jsonl");
+    let data = mixed_dataset(3_000);
+    fs::write(&path, &data).unwrap();
+
+    let baseline_validator =
+        Validator::new(Options::default().with_threads(1).with_source_lines(false)).unwrap();
+    let baseline = json_output(&baseline_validator, &path);
+    assert!(
+        baseline.contains("DPO403") && baseline.contains("DPO404") && baseline.contains("DPO001")
+    );
+
+    let mut differences = String::new();
+    for threads in [1, 2, 3, 8, 16] {
+        for chunk_size in [1, 97, 4096, 1 << 20] {
+            for memory_map in [true, false] {
+                let mut options = Options::default()
+                    .with_threads(threads)
+                    .with_chunk_size(chunk_size)
+                    .with_memory_map(memory_map)
+                    .with_source_lines(false);
+                options.window_size = 70_000;
+                let validator = Validator::new(options).unwrap();
+                if json_output(&validator, &path) != baseline {
+                    writeln!(
+                        differences,
+                        "threads {threads}, chunk {chunk_size}, mmap {memory_map}"
+                    )
+                    .unwrap();
+                }
+            }
+        }
+    }
+    assert!(differences.is_empty(), "output differs for:\n{differences}");
+}
+
+#[test]
+fn streams_slices_and_files_agree() {
+    let data = mixed_dataset(500);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("input.jsonl");
+    fs::write(&path, &data).unwrap();
+    let validator =
+        Validator::new(Options::default().with_threads(2).with_chunk_size(500)).unwrap();
+    let from_file = validator.check_path(&path).unwrap().diagnostics;
+    let from_slice = validator
+        .check_bytes(path.to_str().unwrap(), &data)
+        .diagnostics;
+    let mut from_stream = dpolint::Report::new(Target::Fireworks);
+    validator
+        .check_reader(path.to_str().unwrap(), &data[..], &mut from_stream)
+        .unwrap();
+    assert_eq!(from_file, from_slice);
+    assert_eq!(from_file, from_stream.diagnostics);
+}
+
+#[test]
+fn findings_stream_in_order_before_the_dataset_ends() {
+    // A sink that records when each event arrives: findings of early lines must arrive before the
+    // dataset is finished, and in offset order.
+    struct Recorder(Vec<String>);
+    impl dpolint::Sink for Recorder {
+        fn diagnostic(&mut self, diagnostic: dpolint::Diagnostic) -> std::io::Result<()> {
+            self.0
+                .push(format!("{}", diagnostic.location.map_or(0, |l| l.offset)));
+            Ok(())
+        }
+        fn finish_dataset(&mut self, _: &dpolint::DatasetSummary) -> std::io::Result<()> {
+            self.0.push("end".into());
+            Ok(())
+        }
+    }
+    let data = mixed_dataset(2_000);
+    let validator =
+        Validator::new(Options::default().with_threads(4).with_chunk_size(1000)).unwrap();
+    let mut recorder = Recorder(Vec::new());
+    validator
+        .check_reader("mixed", &data[..], &mut recorder)
+        .unwrap();
+    assert_eq!(recorder.0.last().map(String::as_str), Some("end"));
+    let offsets: Vec<u64> = recorder.0[..recorder.0.len() - 1]
+        .iter()
+        .map(|o| o.parse().unwrap())
+        .collect();
+    assert!(
+        offsets.windows(2).all(|pair| pair[0] <= pair[1]),
+        "findings arrive in offset order"
+    );
+}
