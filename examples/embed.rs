@@ -58,16 +58,8 @@ fn main() -> ExitCode {
         println!("{:>6}  {} {}", count, rule.code(), rule.name());
     }
     if let Some(first) = &tally.first_error {
-        let location = first
-            .location
-            .map(|l| format!("{}:{}", l.line, l.column))
-            .unwrap_or_default();
-        println!(
-            "first error: {}:{location} {} {}",
-            first.file,
-            first.rule.code(),
-            first.message
-        );
+        let location = first.location.map(|l| format!("{}:{}", l.line, l.column)).unwrap_or_default();
+        println!("first error: {}:{location} {} {}", first.file, first.rule.code(), first.message);
     }
     ExitCode::from(summary.exit_code(false))
 }

@@ -51,15 +51,11 @@ pub(crate) fn fingerprint_nodes(tape: &Tape, line: &[u8], hashes: &mut Vec<u128>
                     FALSE
                 }
             }
-            Kind::Number => {
-                xxh3_128_with_seed(&line[node.start as usize..node.end as usize], SEED_NUMBER)
-            }
+            Kind::Number => xxh3_128_with_seed(&line[node.start as usize..node.end as usize], SEED_NUMBER),
             Kind::String => xxh3_128_with_seed(tape.text(line, node), SEED_STRING),
             Kind::Array => tape
                 .elements(index)
-                .fold(mix(ARRAY, u128::from(node.count)), |hash, element| {
-                    mix(hash, hashes[element])
-                }),
+                .fold(mix(ARRAY, u128::from(node.count)), |hash, element| mix(hash, hashes[element])),
             Kind::Object => {
                 let duplicates = node.has(DUPLICATE_KEYS);
                 let mut sum = 0u128;
@@ -81,8 +77,7 @@ pub(crate) fn fingerprint_nodes(tape: &Tape, line: &[u8], hashes: &mut Vec<u128>
 /// Whether a later member of `object` has the same key as `key` (so `key`'s member does not count).
 pub(crate) fn is_overridden(tape: &Tape, line: &[u8], object: usize, key: usize) -> bool {
     let text = tape.text(line, &tape.nodes[key]);
-    tape.members(object)
-        .any(|(other, _)| other > key && tape.text(line, &tape.nodes[other]) == text)
+    tape.members(object).any(|(other, _)| other > key && tape.text(line, &tape.nodes[other]) == text)
 }
 
 /// The record key of a parsed record whose node fingerprints are in `hashes`.
@@ -105,10 +100,7 @@ pub(crate) fn record_key(tape: &Tape, line: &[u8], hashes: &[u128]) -> RecordKey
         }
         _ => None,
     };
-    RecordKey {
-        record: hashes[0],
-        pair,
-    }
+    RecordKey { record: hashes[0], pair }
 }
 
 #[cfg(test)]
@@ -130,10 +122,7 @@ mod tests {
         assert_ne!(key(r#"{"a": 1}"#), key(r#"{"a": 1.0}"#));
         assert_ne!(key(r#"{"a": [1, 2]}"#), key(r#"{"a": [2, 1]}"#));
         assert_ne!(key(r#"{"a": "1"}"#), key(r#"{"a": 1}"#));
-        assert_ne!(
-            key(r#"{"a": {"b": 1, "c": 2}}"#),
-            key(r#"{"a": {"b": 2, "c": 1}}"#)
-        );
+        assert_ne!(key(r#"{"a": {"b": 1, "c": 2}}"#), key(r#"{"a": {"b": 2, "c": 1}}"#));
         assert_eq!(key(r#"{"a": 1, "a": 2}"#), key(r#"{"a": 2}"#));
         assert_ne!(key(r#"{"a": []}"#), key(r#"{"a": {}}"#));
         assert_ne!(key(r#"{"a": [[]]}"#), key(r#"{"a": [[], []]}"#));
@@ -141,14 +130,11 @@ mod tests {
 
     #[test]
     fn swapped_pairs_match() {
-        let ab =
-            key(r#"{"input": {"m": 1}, "preferred_output": ["A"], "non_preferred_output": ["B"]}"#);
-        let ba =
-            key(r#"{"input": {"m": 1}, "preferred_output": ["B"], "non_preferred_output": ["A"]}"#);
+        let ab = key(r#"{"input": {"m": 1}, "preferred_output": ["A"], "non_preferred_output": ["B"]}"#);
+        let ba = key(r#"{"input": {"m": 1}, "preferred_output": ["B"], "non_preferred_output": ["A"]}"#);
         let (forward, swapped) = ab.pair.unwrap();
         assert_eq!(ba.pair.unwrap(), (swapped, forward));
-        let same =
-            key(r#"{"input": {"m": 1}, "preferred_output": ["A"], "non_preferred_output": ["A"]}"#);
+        let same = key(r#"{"input": {"m": 1}, "preferred_output": ["A"], "non_preferred_output": ["A"]}"#);
         assert_eq!(same.pair, None);
     }
 }

@@ -33,12 +33,7 @@ pub(crate) struct ColumnCounter<'a> {
 
 impl<'a> ColumnCounter<'a> {
     pub(crate) fn new(line: &'a [u8], valid_utf8: bool) -> Self {
-        ColumnCounter {
-            line,
-            valid_utf8,
-            offset: 0,
-            column: 1,
-        }
+        ColumnCounter { line, valid_utf8, offset: 0, column: 1 }
     }
 
     pub(crate) fn column_at(&mut self, offset: usize) -> u64 {
@@ -89,30 +84,19 @@ pub struct SourceLabel {
 impl SourceLine {
     /// Builds a display line from the raw bytes of `line` and spans given as byte ranges of it.
     /// The first span decides the visible window; other spans are clipped to it.
-    pub(crate) fn build(
-        line: &[u8],
-        line_number: u64,
-        spans: &[(usize, usize, Option<String>)],
-    ) -> SourceLine {
+    pub(crate) fn build(line: &[u8], line_number: u64, spans: &[(usize, usize, Option<String>)]) -> SourceLine {
         let decoded = String::from_utf8_lossy(line);
         let valid = matches!(decoded, std::borrow::Cow::Borrowed(_));
         // Character boundaries of the line in its own bytes, so that spans map to characters.
-        let boundaries: Vec<(usize, char)> = if valid {
-            decoded.char_indices().collect()
-        } else {
-            lossy_boundaries(line)
-        };
+        let boundaries: Vec<(usize, char)> =
+            if valid { decoded.char_indices().collect() } else { lossy_boundaries(line) };
         let char_index = |byte: usize| boundaries.partition_point(|&(start, _)| start < byte);
         let (primary_start, primary_len) = spans.first().map_or((0, 0), |s| (s.0, s.1));
         let mut first = char_index(primary_start);
         let mut last = char_index(primary_start + primary_len).max(first);
         // Show the other spans too when they fit in one window with the primary one.
         let all_first = spans.iter().map(|s| char_index(s.0)).min().unwrap_or(first);
-        let all_last = spans
-            .iter()
-            .map(|s| char_index(s.0 + s.1))
-            .max()
-            .unwrap_or(last);
+        let all_last = spans.iter().map(|s| char_index(s.0 + s.1)).max().unwrap_or(last);
         if all_last - all_first <= SPAN_CHARS {
             (first, last) = (all_first, all_last);
         }
@@ -137,9 +121,8 @@ impl SourceLine {
             let index = char_index(byte).clamp(window_start, window_end);
             offsets[index - window_start]
         };
-        let visible = |start: usize, len: usize| {
-            char_index(start) >= window_start && char_index(start + len) <= window_end
-        };
+        let visible =
+            |start: usize, len: usize| char_index(start) >= window_start && char_index(start + len) <= window_end;
         let labels = spans
             .iter()
             .enumerate()
@@ -147,19 +130,10 @@ impl SourceLine {
             .map(|(_, (start, len, message))| {
                 let from = to_text(*start);
                 let to = to_text(start + len).max(from);
-                SourceLabel {
-                    start: from,
-                    len: to - from,
-                    message: message.clone(),
-                }
+                SourceLabel { start: from, len: to - from, message: message.clone() }
             })
             .collect();
-        SourceLine {
-            line: line_number,
-            first_column: window_start as u64 + 1,
-            text,
-            labels,
-        }
+        SourceLine { line: line_number, first_column: window_start as u64 + 1, text, labels }
     }
 }
 
@@ -225,10 +199,7 @@ mod tests {
     fn short_lines_are_shown_whole() {
         let source = SourceLine::build(b"{\"role\": \"robot\"}", 3, &[(9, 7, None)]);
         assert_eq!(source.text, "{\"role\": \"robot\"}");
-        assert_eq!(
-            &source.text[source.labels[0].start..][..source.labels[0].len],
-            "\"robot\""
-        );
+        assert_eq!(&source.text[source.labels[0].start..][..source.labels[0].len], "\"robot\"");
         assert_eq!(source.first_column, 1);
     }
 
@@ -237,10 +208,7 @@ mod tests {
         let line = format!("{}\"bad\"{}", "a".repeat(500), "b".repeat(500));
         let source = SourceLine::build(line.as_bytes(), 1, &[(500, 5, None)]);
         assert!(source.text.starts_with('…') && source.text.ends_with('…'));
-        assert_eq!(
-            &source.text[source.labels[0].start..][..source.labels[0].len],
-            "\"bad\""
-        );
+        assert_eq!(&source.text[source.labels[0].start..][..source.labels[0].len], "\"bad\"");
         assert_eq!(source.first_column, 461);
     }
 
@@ -248,9 +216,6 @@ mod tests {
     fn controls_and_invalid_bytes_become_single_symbols() {
         let source = SourceLine::build(b"a\tb\x1bc\xffd", 1, &[(5, 1, None)]);
         assert_eq!(source.text, "a b␛c�d");
-        assert_eq!(
-            &source.text[source.labels[0].start..][..source.labels[0].len],
-            "�"
-        );
+        assert_eq!(&source.text[source.labels[0].start..][..source.labels[0].len], "�");
     }
 }

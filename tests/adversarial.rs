@@ -20,10 +20,7 @@ fn hundred_thousand_levels_of_nesting_is_one_finding() {
     // The 129th opening bracket is where the default limit (128) is passed.
     assert_eq!(
         findings,
-        [
-            format!("DPO003 error 3:129 @{}+1", line3 + 128),
-            format!("DPO003 error 4:641 @{}+1", line4 + 640)
-        ]
+        [format!("DPO003 error 3:129 @{}+1", line3 + 128), format!("DPO003 error 4:641 @{}+1", line4 + 640)]
     );
     assert!(report.diagnostics[0].message.contains("nesting too deep"));
 }
@@ -32,20 +29,12 @@ fn hundred_thousand_levels_of_nesting_is_one_finding() {
 fn a_hundred_megabyte_line_is_checked() {
     let filler = "x".repeat(100 << 20);
     let long = record(1).replace("Good answer 1.", &filler);
-    let data = format!(
-        "{}\n{long}\n{}\n{}",
-        record(2),
-        record(3),
-        record(4).replace("\"user\"", "\"robot\"")
-    );
+    let data = format!("{}\n{long}\n{}\n{}", record(2), record(3), record(4).replace("\"user\"", "\"robot\""));
     let report = check_bytes(&validator(2, &[]), data.as_bytes());
     assert_eq!(report.datasets[0].examples, 4);
     let findings = essentials(&report.diagnostics);
     assert_eq!(findings.len(), 1, "{findings:?}");
-    assert!(
-        findings[0].starts_with("DPO104 error 4:34 "),
-        "{findings:?}"
-    );
+    assert!(findings[0].starts_with("DPO104 error 4:34 "), "{findings:?}");
 }
 
 #[test]
@@ -75,10 +64,7 @@ fn pseudo_random_bytes_never_panic_and_spans_stay_inside() {
         let report = check_bytes(&validator, &data);
         for diagnostic in &report.diagnostics {
             if let Some(location) = diagnostic.location {
-                assert!(
-                    location.offset + location.length <= data.len() as u64,
-                    "round {round}: span past the end"
-                );
+                assert!(location.offset + location.length <= data.len() as u64, "round {round}: span past the end");
             }
         }
     }
@@ -88,15 +74,8 @@ fn pseudo_random_bytes_never_panic_and_spans_stay_inside() {
 fn old_mac_line_endings_get_a_hint() {
     let data = format!("{}\r{}\r{}\r", record(1), record(2), record(3));
     let report = check_bytes(&validator(1, &[]), data.as_bytes());
-    let first = report
-        .diagnostics
-        .iter()
-        .find(|d| d.rule.code() == "DPO003")
-        .unwrap();
-    assert!(
-        first.help.as_deref().unwrap().contains("CR-only"),
-        "{first:?}"
-    );
+    let first = report.diagnostics.iter().find(|d| d.rule.code() == "DPO003").unwrap();
+    assert!(first.help.as_deref().unwrap().contains("CR-only"), "{first:?}");
 }
 
 #[test]
@@ -121,8 +100,7 @@ fn symlinks_in_shard_directories_are_dpo405_and_not_read() {
     let outside = tempfile::NamedTempFile::new().unwrap();
     fs::write(outside.path(), "not json\n").unwrap();
     std::os::unix::fs::symlink(outside.path(), dir.path().join("b.jsonl")).unwrap();
-    std::os::unix::fs::symlink(dir.path().join("loop.jsonl"), dir.path().join("loop.jsonl"))
-        .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("loop.jsonl"), dir.path().join("loop.jsonl")).unwrap();
     let report = validator(1, &[]).check_path(dir.path()).unwrap();
     let findings = essentials(&report.diagnostics);
     assert_eq!(findings, ["DPO405 error dataset", "DPO405 error dataset"]);
@@ -132,16 +110,8 @@ fn symlinks_in_shard_directories_are_dpo405_and_not_read() {
 #[test]
 fn duplicates_across_shards_name_the_other_file() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("a.jsonl"),
-        format!("{}\n{}\n", record(1), record(2)),
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("b.jsonl"),
-        format!("{}\n{}\n", record(3), record(1)),
-    )
-    .unwrap();
+    fs::write(dir.path().join("a.jsonl"), format!("{}\n{}\n", record(1), record(2))).unwrap();
+    fs::write(dir.path().join("b.jsonl"), format!("{}\n{}\n", record(3), record(1))).unwrap();
     let report = validator(2, &[]).check_path(dir.path()).unwrap();
     assert_eq!(report.diagnostics.len(), 1);
     let duplicate = &report.diagnostics[0];

@@ -21,51 +21,25 @@ struct Case {
 fn cases() -> Vec<Case> {
     let root = fixtures();
     let mut cases = Vec::new();
-    let mut names: Vec<_> = fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut names: Vec<_> =
+        fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     for name in names.iter().filter(|name| name.starts_with("DPO")) {
         let dir = root.join(name);
         let expected = dir.join("expected.json");
         let select: Vec<String> = read_expected(&expected)["select"]
             .as_array()
-            .map(|codes| {
-                codes
-                    .iter()
-                    .map(|c| c.as_str().unwrap().to_string())
-                    .collect()
-            })
+            .map(|codes| codes.iter().map(|c| c.as_str().unwrap().to_string()).collect())
             .unwrap_or_default();
         if dir.join("bad").is_dir() {
-            cases.push(Case {
-                input: dir.join("bad"),
-                expected: Some(expected),
-                select: select.clone(),
-            });
-            cases.push(Case {
-                input: dir.join("ok"),
-                expected: None,
-                select,
-            });
+            cases.push(Case { input: dir.join("bad"), expected: Some(expected), select: select.clone() });
+            cases.push(Case { input: dir.join("ok"), expected: None, select });
         } else {
-            cases.push(Case {
-                input: dir.join("bad.jsonl"),
-                expected: Some(expected),
-                select: select.clone(),
-            });
-            cases.push(Case {
-                input: dir.join("ok.jsonl"),
-                expected: None,
-                select,
-            });
+            cases.push(Case { input: dir.join("bad.jsonl"), expected: Some(expected), select: select.clone() });
+            cases.push(Case { input: dir.join("ok.jsonl"), expected: None, select });
         }
     }
-    let mut combos: Vec<_> = fs::read_dir(root.join("combo"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut combos: Vec<_> = fs::read_dir(root.join("combo")).unwrap().map(|e| e.unwrap().path()).collect();
     combos.sort();
     for dir in combos {
         cases.push(Case {
@@ -93,13 +67,8 @@ fn essential(d: &dpolint::Diagnostic, directory: Option<&Path>) -> Value {
         "pointer": d.pointer,
     });
     if let Some(directory) = directory {
-        let relative = Path::new(&d.file)
-            .strip_prefix(directory)
-            .ok()
-            .filter(|p| !p.as_os_str().is_empty());
-        value["file"] = relative.map_or(Value::Null, |p| {
-            Value::from(p.to_string_lossy().into_owned())
-        });
+        let relative = Path::new(&d.file).strip_prefix(directory).ok().filter(|p| !p.as_os_str().is_empty());
+        value["file"] = relative.map_or(Value::Null, |p| Value::from(p.to_string_lossy().into_owned()));
     }
     value
 }
@@ -128,15 +97,9 @@ fn every_fixture_gives_exactly_the_expected_findings() {
     for case in cases() {
         for threads in [1, 3] {
             let validator = validator(threads, &case.select);
-            let report = validator
-                .check_path(&case.input)
-                .unwrap_or_else(|e| panic!("{}: {e}", case.input.display()));
+            let report = validator.check_path(&case.input).unwrap_or_else(|e| panic!("{}: {e}", case.input.display()));
             let directory = case.input.is_dir().then_some(case.input.as_path());
-            let got: Vec<Value> = report
-                .diagnostics
-                .iter()
-                .map(|d| essential(d, directory))
-                .collect();
+            let got: Vec<Value> = report.diagnostics.iter().map(|d| essential(d, directory)).collect();
             let (want, want_exit) = match &case.expected {
                 Some(path) => {
                     let expected = read_expected(path);
@@ -172,15 +135,8 @@ fn every_rule_has_a_firing_and_a_clean_fixture() {
         }
         let dir = root.join(rule.code());
         let expected = read_expected(&dir.join("expected.json"));
-        let fires = expected["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["code"] == rule.code());
+        let fires = expected["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == rule.code());
         assert!(fires, "{rule}: its bad fixture does not fire it");
-        assert!(
-            dir.join("ok.jsonl").is_file() || dir.join("ok").is_dir(),
-            "{rule}: no clean fixture"
-        );
+        assert!(dir.join("ok.jsonl").is_file() || dir.join("ok").is_dir(), "{rule}: no clean fixture");
     }
 }

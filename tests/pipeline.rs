@@ -34,16 +34,10 @@ fn mixed_dataset(lines: usize) -> Vec<u8> {
             8 => record(i).replace("preferred_output", "prefered_output"),
             9 => "   \t ".into(),
             11 => record(i).replace("Good answer", "<|im_start|>"),
-            12 => record(i).replace(
-                "\"content\": \"Bad answer",
-                "\"weight\": 1.0, \"content\": \"Bad answer",
-            ),
+            12 => record(i).replace("\"content\": \"Bad answer", "\"weight\": 1.0, \"content\": \"Bad answer"),
             13 => {
                 let swapped = record(i % 5 * 17);
-                swapped
-                    .replace("Good answer", "TMP")
-                    .replace("Bad answer", "Good answer")
-                    .replace("TMP", "Bad answer")
+                swapped.replace("Good answer", "TMP").replace("Bad answer", "Good answer").replace("TMP", "Bad answer")
             }
             14 => "[1, 2, 3]".into(),
             15 => record(i).replace("Bad answer", "Good answer"),
@@ -59,11 +53,7 @@ fn mixed_dataset(lines: usize) -> Vec<u8> {
 fn json_output(validator: &Validator, path: &std::path::Path) -> String {
     let mut out = Vec::new();
     {
-        let mut sink = renderer(
-            Format::Json,
-            Box::new(&mut out),
-            &RenderOptions::new(Target::Fireworks),
-        );
+        let mut sink = renderer(Format::Json, Box::new(&mut out), &RenderOptions::new(Target::Fireworks));
         let summary = validator.check_paths(&[path], &mut *sink).unwrap();
         sink.finish(&summary).unwrap();
     }
@@ -77,12 +67,9 @@ fn output_is_identical_for_every_thread_count_chunk_size_and_reader() {
     let data = mixed_dataset(3_000);
     fs::write(&path, &data).unwrap();
 
-    let baseline_validator =
-        Validator::new(Options::default().with_threads(1).with_source_lines(false)).unwrap();
+    let baseline_validator = Validator::new(Options::default().with_threads(1).with_source_lines(false)).unwrap();
     let baseline = json_output(&baseline_validator, &path);
-    assert!(
-        baseline.contains("DPO403") && baseline.contains("DPO404") && baseline.contains("DPO001")
-    );
+    assert!(baseline.contains("DPO403") && baseline.contains("DPO404") && baseline.contains("DPO001"));
 
     let mut differences = String::new();
     for threads in [1, 2, 3, 8, 16] {
@@ -96,11 +83,7 @@ fn output_is_identical_for_every_thread_count_chunk_size_and_reader() {
                 options.window_size = 70_000;
                 let validator = Validator::new(options).unwrap();
                 if json_output(&validator, &path) != baseline {
-                    writeln!(
-                        differences,
-                        "threads {threads}, chunk {chunk_size}, mmap {memory_map}"
-                    )
-                    .unwrap();
+                    writeln!(differences, "threads {threads}, chunk {chunk_size}, mmap {memory_map}").unwrap();
                 }
             }
         }
@@ -114,16 +97,11 @@ fn streams_slices_and_files_agree() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("input.jsonl");
     fs::write(&path, &data).unwrap();
-    let validator =
-        Validator::new(Options::default().with_threads(2).with_chunk_size(500)).unwrap();
+    let validator = Validator::new(Options::default().with_threads(2).with_chunk_size(500)).unwrap();
     let from_file = validator.check_path(&path).unwrap().diagnostics;
-    let from_slice = validator
-        .check_bytes(path.to_str().unwrap(), &data)
-        .diagnostics;
+    let from_slice = validator.check_bytes(path.to_str().unwrap(), &data).diagnostics;
     let mut from_stream = dpolint::Report::new(Target::Fireworks);
-    validator
-        .check_reader(path.to_str().unwrap(), &data[..], &mut from_stream)
-        .unwrap();
+    validator.check_reader(path.to_str().unwrap(), &data[..], &mut from_stream).unwrap();
     assert_eq!(from_file, from_slice);
     assert_eq!(from_file, from_stream.diagnostics);
 }
@@ -135,8 +113,7 @@ fn findings_stream_in_order_before_the_dataset_ends() {
     struct Recorder(Vec<String>);
     impl dpolint::Sink for Recorder {
         fn diagnostic(&mut self, diagnostic: dpolint::Diagnostic) -> std::io::Result<()> {
-            self.0
-                .push(format!("{}", diagnostic.location.map_or(0, |l| l.offset)));
+            self.0.push(format!("{}", diagnostic.location.map_or(0, |l| l.offset)));
             Ok(())
         }
         fn finish_dataset(&mut self, _: &dpolint::DatasetSummary) -> std::io::Result<()> {
@@ -145,19 +122,10 @@ fn findings_stream_in_order_before_the_dataset_ends() {
         }
     }
     let data = mixed_dataset(2_000);
-    let validator =
-        Validator::new(Options::default().with_threads(4).with_chunk_size(1000)).unwrap();
+    let validator = Validator::new(Options::default().with_threads(4).with_chunk_size(1000)).unwrap();
     let mut recorder = Recorder(Vec::new());
-    validator
-        .check_reader("mixed", &data[..], &mut recorder)
-        .unwrap();
+    validator.check_reader("mixed", &data[..], &mut recorder).unwrap();
     assert_eq!(recorder.0.last().map(String::as_str), Some("end"));
-    let offsets: Vec<u64> = recorder.0[..recorder.0.len() - 1]
-        .iter()
-        .map(|o| o.parse().unwrap())
-        .collect();
-    assert!(
-        offsets.windows(2).all(|pair| pair[0] <= pair[1]),
-        "findings arrive in offset order"
-    );
+    let offsets: Vec<u64> = recorder.0[..recorder.0.len() - 1].iter().map(|o| o.parse().unwrap()).collect();
+    assert!(offsets.windows(2).all(|pair| pair[0] <= pair[1]), "findings arrive in offset order");
 }

@@ -18,16 +18,8 @@ fn full_reports_of_every_bad_fixture() {
     names.sort();
     for name in names {
         let dir = root.join(&name);
-        let input = if dir.join("bad").is_dir() {
-            dir.join("bad")
-        } else {
-            dir.join("bad.jsonl")
-        };
-        let select: Vec<String> = if name == "DPO204" {
-            vec!["DPO204".into()]
-        } else {
-            Vec::new()
-        };
+        let input = if dir.join("bad").is_dir() { dir.join("bad") } else { dir.join("bad.jsonl") };
+        let select: Vec<String> = if name == "DPO204" { vec!["DPO204".into()] } else { Vec::new() };
         let text = render(&validator(2, &select), &[input.as_path()], Format::Full);
         // Paths differ between machines: show them relative to the fixtures.
         let text = text.replace(&format!("{}/", root.display()), "");
@@ -37,9 +29,7 @@ fn full_reports_of_every_bad_fixture() {
 
 #[test]
 fn concise_report_of_the_broken_example() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join("broken_dpo.jsonl");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("broken_dpo.jsonl");
     let text = render(&validator(2, &[]), &[path.as_path()], Format::Concise);
     let text = text.replace(&format!("{}/", path.parent().unwrap().display()), "");
     insta::assert_snapshot!("concise_broken_example", text);

@@ -12,14 +12,8 @@ use dpolint::{Error, Options, Rule, RuleSet, Severity, Target, Validator};
 const EXIT_TROUBLE: u8 = 2;
 
 #[derive(Parser)]
-#[command(
-    name = "dpolint",
-    version,
-    about = "A fast, exact linter for DPO preference datasets (Fireworks layout)"
-)]
-#[command(
-    after_help = "Exit codes: 0 no errors, 1 errors found (or warnings with --deny-warnings), 2 could not run."
-)]
+#[command(name = "dpolint", version, about = "A fast, exact linter for DPO preference datasets (Fireworks layout)")]
+#[command(after_help = "Exit codes: 0 no errors, 1 errors found (or warnings with --deny-warnings), 2 could not run.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -150,8 +144,7 @@ pub fn main() -> ExitCode {
 
 fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
     let target = Target::from(args.target);
-    let rules = RuleSet::from_selectors(target, &args.select, &args.ignore)
-        .map_err(Error::InvalidOptions)?;
+    let rules = RuleSet::from_selectors(target, &args.select, &args.ignore).map_err(Error::InvalidOptions)?;
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let format = match args.format {
@@ -175,17 +168,13 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
-        ColorArg::Auto => {
-            terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-        }
+        ColorArg::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
     };
     let mut render_options = RenderOptions::new(target);
     render_options.max_per_rule = args.max_per_rule;
     render_options.color = color;
     render_options.quiet = args.quiet;
-    render_options.width = terminal_size::terminal_size()
-        .map_or(100, |(width, _)| usize::from(width.0))
-        .clamp(40, 200);
+    render_options.width = terminal_size::terminal_size().map_or(100, |(width, _)| usize::from(width.0)).clamp(40, 200);
     // Lines reach a terminal as they are found; a pipe gets large writes.
     let writer: Box<dyn Write> = if terminal {
         Box::new(io::LineWriter::new(stdout.lock()))
@@ -223,29 +212,16 @@ fn rules(args: &RulesArgs) -> Result<(), Error> {
         for &rule in Rule::ALL {
             if category != Some(rule.category()) {
                 category = Some(rule.category());
-                writeln!(
-                    out,
-                    "\n{} ({}xx)",
-                    rule.category().title(),
-                    &rule.code()[..4]
-                )?;
+                writeln!(out, "\n{} ({}xx)", rule.category().title(), &rule.code()[..4])?;
             }
             write!(out, "{:<8}{:<25}", rule.code(), rule.name())?;
             for &target in &targets {
                 write!(out, "{:<11}", severity_cell(rule.default_severity(target)))?;
             }
-            writeln!(
-                out,
-                "{:<9}{}",
-                if rule.is_fixable() { "yes" } else { "" },
-                rule.summary()
-            )?;
+            writeln!(out, "{:<9}{}", if rule.is_fixable() { "yes" } else { "" }, rule.summary())?;
         }
-        let unsupported: Vec<&str> = targets
-            .iter()
-            .filter(|target| !target.is_supported())
-            .map(|target| target.as_str())
-            .collect();
+        let unsupported: Vec<&str> =
+            targets.iter().filter(|target| !target.is_supported()).map(|target| target.as_str()).collect();
         if !unsupported.is_empty() {
             writeln!(
                 out,
@@ -262,14 +238,8 @@ fn rules(args: &RulesArgs) -> Result<(), Error> {
 
 fn show_rule(name: &str) -> Result<ExitCode, Error> {
     let Some(rule) = Rule::find(name) else {
-        let known = Rule::ALL
-            .iter()
-            .map(|rule| rule.code())
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(Error::InvalidOptions(format!(
-            "unknown rule `{name}`; known codes: {known}"
-        )));
+        let known = Rule::ALL.iter().map(|rule| rule.code()).collect::<Vec<_>>().join(", ");
+        return Err(Error::InvalidOptions(format!("unknown rule `{name}`; known codes: {known}")));
     };
     let mut out = io::stdout().lock();
     write!(out, "{}", rule.docs()).map_err(Error::Output)?;

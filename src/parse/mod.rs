@@ -104,29 +104,17 @@ impl Tape {
     /// The text of a string node: borrowed from `line`, or decoded.
     pub(crate) fn text<'a>(&'a self, line: &'a [u8], node: &Node) -> &'a [u8] {
         let range = node.text_start as usize..(node.text_start + node.text_len) as usize;
-        if node.has(ESCAPED) {
-            &self.decoded[range]
-        } else {
-            &line[range]
-        }
+        if node.has(ESCAPED) { &self.decoded[range] } else { &line[range] }
     }
 
     /// Iterates an object's members as `(key index, value index)`, every occurrence included.
     pub(crate) fn members(&self, object: usize) -> Members<'_> {
-        Members {
-            tape: self,
-            next: object + 1,
-            left: self.nodes[object].count,
-        }
+        Members { tape: self, next: object + 1, left: self.nodes[object].count }
     }
 
     /// Iterates an array's element indices.
     pub(crate) fn elements(&self, array: usize) -> Elements<'_> {
-        Elements {
-            tape: self,
-            next: array + 1,
-            left: self.nodes[array].count,
-        }
+        Elements { tape: self, next: array + 1, left: self.nodes[array].count }
     }
 }
 
@@ -214,20 +202,15 @@ fn error_at(offset: usize, kind: SyntaxErrorKind) -> SyntaxError {
 }
 
 fn shown(c: char) -> String {
-    if c.is_control() {
-        format!("{c:?}").trim_matches('\'').to_string()
-    } else {
-        c.to_string()
-    }
+    if c.is_control() { format!("{c:?}").trim_matches('\'').to_string() } else { c.to_string() }
 }
 
 impl fmt::Display for SyntaxErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SyntaxErrorKind::UnexpectedEnd(expected) => write!(
-                f,
-                "the line ends before the JSON value does: expected {expected}"
-            ),
+            SyntaxErrorKind::UnexpectedEnd(expected) => {
+                write!(f, "the line ends before the JSON value does: expected {expected}")
+            }
             SyntaxErrorKind::ExpectedValue(c) => {
                 write!(f, "expected a JSON value, found `{}`", shown(*c))
             }
@@ -237,28 +220,20 @@ impl fmt::Display for SyntaxErrorKind {
             SyntaxErrorKind::ExpectedColon(c) => {
                 write!(f, "expected `:` after the key, found `{}`", shown(*c))
             }
-            SyntaxErrorKind::ExpectedCommaOrBrace(c) => write!(
-                f,
-                "expected `,` or `}}` after an object member, found `{}`",
-                shown(*c)
-            ),
-            SyntaxErrorKind::ExpectedCommaOrBracket(c) => write!(
-                f,
-                "expected `,` or `]` after an array element, found `{}`",
-                shown(*c)
-            ),
+            SyntaxErrorKind::ExpectedCommaOrBrace(c) => {
+                write!(f, "expected `,` or `}}` after an object member, found `{}`", shown(*c))
+            }
+            SyntaxErrorKind::ExpectedCommaOrBracket(c) => {
+                write!(f, "expected `,` or `]` after an array element, found `{}`", shown(*c))
+            }
             SyntaxErrorKind::TrailingComma => {
                 f.write_str("trailing comma: JSON allows no comma before a closing bracket")
             }
             SyntaxErrorKind::InvalidLiteral(literal) => {
                 write!(f, "invalid literal: expected `{literal}`")
             }
-            SyntaxErrorKind::NonFiniteNumber => {
-                f.write_str("`NaN` and `Infinity` are not JSON numbers")
-            }
-            SyntaxErrorKind::SingleQuotes => {
-                f.write_str("JSON strings and keys use double quotes, not single quotes")
-            }
+            SyntaxErrorKind::NonFiniteNumber => f.write_str("`NaN` and `Infinity` are not JSON numbers"),
+            SyntaxErrorKind::SingleQuotes => f.write_str("JSON strings and keys use double quotes, not single quotes"),
             SyntaxErrorKind::Comment => f.write_str("JSON does not allow comments"),
             SyntaxErrorKind::InvalidNumber(why) => write!(f, "invalid number: {why}"),
             SyntaxErrorKind::ControlInString(b) => {
@@ -270,34 +245,21 @@ impl fmt::Display for SyntaxErrorKind {
             SyntaxErrorKind::InvalidUnicodeEscape => {
                 f.write_str("invalid `\\u` escape: expected four hexadecimal digits")
             }
-            SyntaxErrorKind::TooDeep(limit) => write!(
-                f,
-                "nesting too deep: more than {limit} nested arrays and objects"
-            ),
-            SyntaxErrorKind::TrailingCharacters(c) => write!(
-                f,
-                "unexpected `{}` after the end of the JSON value",
-                shown(*c)
-            ),
+            SyntaxErrorKind::TooDeep(limit) => {
+                write!(f, "nesting too deep: more than {limit} nested arrays and objects")
+            }
+            SyntaxErrorKind::TrailingCharacters(c) => {
+                write!(f, "unexpected `{}` after the end of the JSON value", shown(*c))
+            }
         }
     }
 }
 
 /// Parses `line` as one JSON value onto `tape`.
-pub(crate) fn parse_line(
-    line: &[u8],
-    tape: &mut Tape,
-    max_depth: usize,
-) -> Result<(), SyntaxError> {
+pub(crate) fn parse_line(line: &[u8], tape: &mut Tape, max_depth: usize) -> Result<(), SyntaxError> {
     tape.clear();
-    let result = Parser::<true> {
-        bytes: line,
-        pos: 0,
-        tape,
-        max_depth,
-        check_controls: has_control_byte(line),
-    }
-    .parse();
+    let result =
+        Parser::<true> { bytes: line, pos: 0, tape, max_depth, check_controls: has_control_byte(line) }.parse();
     if result.is_err() {
         tape.nodes.clear();
     }
@@ -305,20 +267,9 @@ pub(crate) fn parse_line(
 }
 
 /// Checks that `bytes` is exactly one JSON value (newlines allowed as whitespace), building nothing.
-pub(crate) fn validate_document(
-    bytes: &[u8],
-    tape: &mut Tape,
-    max_depth: usize,
-) -> Result<(), SyntaxError> {
+pub(crate) fn validate_document(bytes: &[u8], tape: &mut Tape, max_depth: usize) -> Result<(), SyntaxError> {
     tape.clear();
-    Parser::<false> {
-        bytes,
-        pos: 0,
-        tape,
-        max_depth,
-        check_controls: true,
-    }
-    .parse()
+    Parser::<false> { bytes, pos: 0, tape, max_depth, check_controls: true }.parse()
 }
 
 /// Whether any byte is below 0x20 (other than the JSON whitespace that is harmless outside strings is
@@ -399,10 +350,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
                 let Some(top) = self.tape.stack.last() else {
                     return match self.peek() {
                         None => Ok(()),
-                        Some(_) => {
-                            Err(self
-                                .error(SyntaxErrorKind::TrailingCharacters(self.char_at(self.pos))))
-                        }
+                        Some(_) => Err(self.error(SyntaxErrorKind::TrailingCharacters(self.char_at(self.pos)))),
                     };
                 };
                 let is_object = top.is_object;
@@ -445,11 +393,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
                         return Err(self.error(kind));
                     }
                     None => {
-                        return Err(self.end(if is_object {
-                            "`,` or `}`"
-                        } else {
-                            "`,` or `]`"
-                        }));
+                        return Err(self.end(if is_object { "`,` or `}`" } else { "`,` or `]`" }));
                     }
                 }
             }
@@ -478,17 +422,11 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
     }
 
     fn error(&self, kind: SyntaxErrorKind) -> SyntaxError {
-        SyntaxError {
-            offset: self.pos,
-            kind,
-        }
+        SyntaxError { offset: self.pos, kind }
     }
 
     fn end(&self, expected: &'static str) -> SyntaxError {
-        SyntaxError {
-            offset: self.bytes.len(),
-            kind: SyntaxErrorKind::UnexpectedEnd(expected),
-        }
+        SyntaxError { offset: self.bytes.len(), kind: SyntaxErrorKind::UnexpectedEnd(expected) }
     }
 
     fn expected_key(&self) -> SyntaxError {
@@ -505,9 +443,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
             b'\'' => SyntaxErrorKind::SingleQuotes,
             b'/' => SyntaxErrorKind::Comment,
             b'+' => SyntaxErrorKind::InvalidNumber("a leading `+` is not allowed"),
-            b'.' => {
-                SyntaxErrorKind::InvalidNumber("a number needs a digit before the decimal point")
-            }
+            b'.' => SyntaxErrorKind::InvalidNumber("a number needs a digit before the decimal point"),
             _ => SyntaxErrorKind::ExpectedValue(self.char_at(self.pos)),
         };
         self.error(kind)
@@ -543,18 +479,8 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         let node = self.tape.nodes.len() as u32;
         let start = self.pos;
         self.pos += 1;
-        self.push(
-            if is_object { Kind::Object } else { Kind::Array },
-            start,
-            0,
-            0,
-            0,
-        );
-        self.tape.stack.push(Open {
-            node,
-            count: 0,
-            is_object,
-        });
+        self.push(if is_object { Kind::Object } else { Kind::Array }, start, 0, 0, 0);
+        self.tape.stack.push(Open { node, count: 0, is_object });
         Ok(())
     }
 
@@ -583,11 +509,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         let tape = &*self.tape;
         let text = |key: u32| tape.text(line, &tape.nodes[key as usize]);
         let duplicate = if keys.len() <= 16 {
-            (1..keys.len()).any(|i| {
-                keys[..i]
-                    .iter()
-                    .any(|&earlier| text(earlier) == text(keys[i]))
-            })
+            (1..keys.len()).any(|i| keys[..i].iter().any(|&earlier| text(earlier) == text(keys[i])))
         } else {
             keys.sort_unstable_by(|&a, &b| text(a).cmp(text(b)));
             keys.windows(2).any(|pair| text(pair[0]) == text(pair[1]))
@@ -644,17 +566,13 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
             Some(b'0') => {
                 self.pos += 1;
                 if let Some(b'0'..=b'9') = self.peek() {
-                    return Err(self.error(SyntaxErrorKind::InvalidNumber(
-                        "leading zeros are not allowed",
-                    )));
+                    return Err(self.error(SyntaxErrorKind::InvalidNumber("leading zeros are not allowed")));
                 }
             }
             Some(b'1'..=b'9') => self.digits(),
             Some(b'I') => return Err(self.error(SyntaxErrorKind::NonFiniteNumber)),
             Some(_) => {
-                return Err(
-                    self.error(SyntaxErrorKind::InvalidNumber("expected a digit after `-`"))
-                );
+                return Err(self.error(SyntaxErrorKind::InvalidNumber("expected a digit after `-`")));
             }
             None => return Err(self.end("a digit")),
         }
@@ -663,9 +581,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
             match self.peek() {
                 Some(b'0'..=b'9') => self.digits(),
                 Some(_) => {
-                    return Err(self.error(SyntaxErrorKind::InvalidNumber(
-                        "expected a digit after the decimal point",
-                    )));
+                    return Err(self.error(SyntaxErrorKind::InvalidNumber("expected a digit after the decimal point")));
                 }
                 None => return Err(self.end("a digit after the decimal point")),
             }
@@ -678,9 +594,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
             match self.peek() {
                 Some(b'0'..=b'9') => self.digits(),
                 Some(_) => {
-                    return Err(self.error(SyntaxErrorKind::InvalidNumber(
-                        "expected a digit in the exponent",
-                    )));
+                    return Err(self.error(SyntaxErrorKind::InvalidNumber("expected a digit in the exponent")));
                 }
                 None => return Err(self.end("a digit in the exponent")),
             }
@@ -693,10 +607,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         if !self.check_controls {
             return None;
         }
-        self.bytes[from..to]
-            .iter()
-            .position(|&b| b < 0x20)
-            .map(|i| from + i)
+        self.bytes[from..to].iter().position(|&b| b < 0x20).map(|i| from + i)
     }
 
     fn hex4(&self, at: usize) -> Result<u32, SyntaxError> {
@@ -727,9 +638,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
             match char::from_u32(code_point) {
                 Some(c) => {
                     let mut buffer = [0; 4];
-                    self.tape
-                        .decoded
-                        .extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+                    self.tape.decoded.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
                 }
                 // A lone surrogate: keep it as WTF-8 (three bytes) so that equality stays exact.
                 None => self.tape.decoded.extend_from_slice(&[
@@ -750,19 +659,13 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         loop {
             let Some(found) = memchr2(b'"', b'\\', &bytes[run..]) else {
                 if let Some(control) = self.first_control(run, bytes.len()) {
-                    return Err(error_at(
-                        control,
-                        SyntaxErrorKind::ControlInString(bytes[control]),
-                    ));
+                    return Err(error_at(control, SyntaxErrorKind::ControlInString(bytes[control])));
                 }
                 return Err(self.end("`\"` to close the string"));
             };
             let special = run + found;
             if let Some(control) = self.first_control(run, special) {
-                return Err(error_at(
-                    control,
-                    SyntaxErrorKind::ControlInString(bytes[control]),
-                ));
+                return Err(error_at(control, SyntaxErrorKind::ControlInString(bytes[control])));
             }
             if bytes[special] == b'"' {
                 self.pos = special + 1;
@@ -810,8 +713,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
                         if bytes[run..].starts_with(b"\\u") {
                             let low = self.hex4(run + 2)?;
                             if (0xDC00..0xE000).contains(&low) {
-                                code_point =
-                                    0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
+                                code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
                                 run += 6;
                                 paired = true;
                             }
@@ -853,11 +755,7 @@ mod tests {
     fn spans_cover_whole_tokens() {
         let text = r#" {"a": [1, "x\"y", null], "b": {"c": true}} "#;
         let tape = parse(text).unwrap();
-        let spans: Vec<&str> = tape
-            .nodes
-            .iter()
-            .map(|n| &text[n.start as usize..n.end as usize])
-            .collect();
+        let spans: Vec<&str> = tape.nodes.iter().map(|n| &text[n.start as usize..n.end as usize]).collect();
         assert_eq!(
             spans,
             [
@@ -908,39 +806,18 @@ mod tests {
         assert_eq!(error(r"[1,]"), (3, SyntaxErrorKind::TrailingComma));
         assert_eq!(error(r#"{"a":NaN}"#), (5, SyntaxErrorKind::NonFiniteNumber));
         assert_eq!(error(r"{a:1}"), (1, SyntaxErrorKind::ExpectedKey('a')));
-        assert_eq!(
-            error(r#"{"a":1"#),
-            (6, SyntaxErrorKind::UnexpectedEnd("`,` or `}`"))
-        );
+        assert_eq!(error(r#"{"a":1"#), (6, SyntaxErrorKind::UnexpectedEnd("`,` or `}`")));
         assert_eq!(error(r#"{"a":01}"#).0, 6);
-        assert_eq!(
-            error(r#"{"a":tru}"#),
-            (8, SyntaxErrorKind::InvalidLiteral("true"))
-        );
-        assert_eq!(
-            error(r#"{"a":"x\qy"}"#),
-            (8, SyntaxErrorKind::InvalidEscape('q'))
-        );
-        assert_eq!(
-            error(r#"{"a":"\u12G4"}"#),
-            (10, SyntaxErrorKind::InvalidUnicodeEscape)
-        );
-        assert_eq!(
-            error("{\"a\":\"x\ty\"}"),
-            (7, SyntaxErrorKind::ControlInString(9))
-        );
-        assert_eq!(
-            error(r#"{"a":1} {"b":2}"#),
-            (8, SyntaxErrorKind::TrailingCharacters('{'))
-        );
+        assert_eq!(error(r#"{"a":tru}"#), (8, SyntaxErrorKind::InvalidLiteral("true")));
+        assert_eq!(error(r#"{"a":"x\qy"}"#), (8, SyntaxErrorKind::InvalidEscape('q')));
+        assert_eq!(error(r#"{"a":"\u12G4"}"#), (10, SyntaxErrorKind::InvalidUnicodeEscape));
+        assert_eq!(error("{\"a\":\"x\ty\"}"), (7, SyntaxErrorKind::ControlInString(9)));
+        assert_eq!(error(r#"{"a":1} {"b":2}"#), (8, SyntaxErrorKind::TrailingCharacters('{')));
         assert_eq!(error(r"{'a':1}"), (1, SyntaxErrorKind::SingleQuotes));
         assert_eq!(error(r#"{"a":-}"#).0, 6);
         assert_eq!(error(r#"{"a":1.}"#).0, 7);
         assert_eq!(error(r#"{"a":1e}"#).0, 7);
-        assert_eq!(
-            error(""),
-            (0, SyntaxErrorKind::UnexpectedEnd("a JSON value"))
-        );
+        assert_eq!(error(""), (0, SyntaxErrorKind::UnexpectedEnd("a JSON value")));
     }
 
     #[test]
@@ -978,9 +855,7 @@ mod tests {
     #[test]
     fn validates_whole_documents() {
         let mut tape = Tape::default();
-        assert!(
-            validate_document(b"[\n  {\"a\": 1},\n  {\"b\": [2]}\n]\n", &mut tape, 128).is_ok()
-        );
+        assert!(validate_document(b"[\n  {\"a\": 1},\n  {\"b\": [2]}\n]\n", &mut tape, 128).is_ok());
         assert!(tape.nodes.is_empty());
         assert!(validate_document(b"{\"a\": 1}\n{\"b\": 2}\n", &mut tape, 128).is_err());
     }

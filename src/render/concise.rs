@@ -14,11 +14,7 @@ pub(super) struct ConciseRenderer<'w> {
 
 impl<'w> ConciseRenderer<'w> {
     pub(super) fn new(writer: Box<dyn Write + 'w>, options: &RenderOptions) -> Self {
-        ConciseRenderer {
-            writer,
-            cap: Cap::new(options.max_per_rule),
-            quiet: options.quiet,
-        }
+        ConciseRenderer { writer, cap: Cap::new(options.max_per_rule), quiet: options.quiet }
     }
 }
 
@@ -28,12 +24,7 @@ pub(super) fn concise_line(diagnostic: &Diagnostic) -> String {
         Some(location) => format!("{}:{}:{}", diagnostic.file, location.line, location.column),
         None => diagnostic.file.clone(),
     };
-    format!(
-        "{place}: {} {} {}",
-        diagnostic.severity,
-        diagnostic.rule.code(),
-        diagnostic.message
-    )
+    format!("{place}: {} {} {}", diagnostic.severity, diagnostic.rule.code(), diagnostic.message)
 }
 
 impl Sink for ConciseRenderer<'_> {

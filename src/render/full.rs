@@ -5,8 +5,8 @@ use std::fmt;
 use std::io::{self, Write};
 
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    SourceCode, SourceSpan, SpanContents,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
 };
 
 use super::{Cap, Render, RenderOptions, dataset_line, total_line};
@@ -27,10 +27,9 @@ impl<'w> FullRenderer<'w> {
         let theme = match (options.unicode, options.color) {
             (true, true) => GraphicalTheme::unicode(),
             (true, false) => GraphicalTheme::unicode_nocolor(),
-            (false, true) => GraphicalTheme {
-                characters: miette::ThemeCharacters::ascii(),
-                ..GraphicalTheme::unicode()
-            },
+            (false, true) => {
+                GraphicalTheme { characters: miette::ThemeCharacters::ascii(), ..GraphicalTheme::unicode() }
+            }
             (false, false) => GraphicalTheme::none(),
         };
         let handler = GraphicalReportHandler::new_themed(theme)
@@ -38,12 +37,7 @@ impl<'w> FullRenderer<'w> {
             .with_links(false)
             .with_context_lines(0)
             .tab_width(1);
-        FullRenderer {
-            writer,
-            handler,
-            cap: Cap::new(options.max_per_rule),
-            quiet: options.quiet,
-        }
+        FullRenderer { writer, handler, cap: Cap::new(options.max_per_rule), quiet: options.quiet }
     }
 }
 
@@ -54,9 +48,7 @@ impl Sink for FullRenderer<'_> {
         }
         let view = View::new(&diagnostic);
         let mut text = String::new();
-        self.handler
-            .render_report(&mut text, &view)
-            .map_err(io::Error::other)?;
+        self.handler.render_report(&mut text, &view).map_err(io::Error::other)?;
         write!(self.writer, "{text}")?;
         writeln!(self.writer)
     }
@@ -95,29 +87,22 @@ impl<'a> View<'a> {
         let mut help = diagnostic.help.clone();
         // Related places on other lines are not in the drawn snippet: name them in the help.
         for related in &diagnostic.related {
-            let shown_in_snippet =
-                related.file.is_none() && Some(related.location.line) == diagnostic.line();
+            let shown_in_snippet = related.file.is_none() && Some(related.location.line) == diagnostic.line();
             if !shown_in_snippet {
                 let file = related.file.as_deref().unwrap_or(&diagnostic.file);
-                let note = format!(
-                    "{}: {}:{}:{}",
-                    related.message, file, related.location.line, related.location.column
-                );
+                let note =
+                    format!("{}: {}:{}:{}", related.message, file, related.location.line, related.location.column);
                 help = Some(match help {
                     Some(help) => format!("{help}\n{note}"),
                     None => note,
                 });
             }
         }
-        let source = diagnostic
-            .source
-            .as_ref()
-            .zip(diagnostic.location)
-            .map(|(line, location)| LineSource {
-                name: &diagnostic.file,
-                line,
-                primary_column: location.column,
-            });
+        let source = diagnostic.source.as_ref().zip(diagnostic.location).map(|(line, location)| LineSource {
+            name: &diagnostic.file,
+            line,
+            primary_column: location.column,
+        });
         // Without a source line there is no `[file:line:col]` header: name the file in the message.
         let message = match source {
             Some(_) => diagnostic.message.clone(),
@@ -161,9 +146,7 @@ impl miette::Diagnostic for View<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.help
-            .as_ref()
-            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|help| Box::new(help) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -172,29 +155,16 @@ impl miette::Diagnostic for View<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let source = self.source.as_ref()?;
-        let pointer = self
-            .diagnostic
-            .pointer
-            .as_deref()
-            .filter(|pointer| !pointer.is_empty());
-        let labels = source
-            .line
-            .labels
-            .iter()
-            .enumerate()
-            .map(move |(index, label)| {
-                let text = if index == 0 {
-                    pointer.map(|pointer| format!("at {pointer}"))
-                } else {
-                    label.message.clone()
-                };
-                let span = SourceSpan::new(label.start.into(), label.len);
-                if index == 0 {
-                    LabeledSpan::new_primary_with_span(text, span)
-                } else {
-                    LabeledSpan::new_with_span(text, span)
-                }
-            });
+        let pointer = self.diagnostic.pointer.as_deref().filter(|pointer| !pointer.is_empty());
+        let labels = source.line.labels.iter().enumerate().map(move |(index, label)| {
+            let text = if index == 0 { pointer.map(|pointer| format!("at {pointer}")) } else { label.message.clone() };
+            let span = SourceSpan::new(label.start.into(), label.len);
+            if index == 0 {
+                LabeledSpan::new_primary_with_span(text, span)
+            } else {
+                LabeledSpan::new_with_span(text, span)
+            }
+        });
         Some(Box::new(labels))
     }
 }

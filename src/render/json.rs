@@ -56,12 +56,7 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
                 .related
                 .iter()
                 .map(|related| {
-                    let Location {
-                        offset,
-                        length,
-                        line,
-                        column,
-                    } = related.location;
+                    let Location { offset, length, line, column } = related.location;
                     JsonRelated {
                         message: &related.message,
                         file: related.file.as_deref(),
@@ -122,11 +117,7 @@ pub fn write_json(report: &Report, writer: &mut dyn Write) -> io::Result<()> {
                 infos: dataset.infos,
             })
             .collect(),
-        diagnostics: report
-            .diagnostics
-            .iter()
-            .map(JsonDiagnostic::from)
-            .collect(),
+        diagnostics: report.diagnostics.iter().map(JsonDiagnostic::from).collect(),
         summary: JsonSummary {
             datasets: summary.datasets,
             examples: summary.examples,
@@ -147,10 +138,7 @@ pub(super) struct JsonRenderer<'w> {
 
 impl<'w> JsonRenderer<'w> {
     pub(super) fn new(writer: Box<dyn Write + 'w>, options: &RenderOptions) -> Self {
-        JsonRenderer {
-            writer,
-            report: Report::new(options.target),
-        }
+        JsonRenderer { writer, report: Report::new(options.target) }
     }
 }
 

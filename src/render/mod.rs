@@ -87,14 +87,7 @@ impl RenderOptions {
     /// Plain defaults: 20 per rule, no colour, Unicode, 100 columns.
     #[must_use]
     pub fn new(target: Target) -> RenderOptions {
-        RenderOptions {
-            target,
-            max_per_rule: 20,
-            color: false,
-            unicode: true,
-            width: 100,
-            quiet: false,
-        }
+        RenderOptions { target, max_per_rule: 20, color: false, unicode: true, width: 100, quiet: false }
     }
 }
 
@@ -108,11 +101,7 @@ pub trait Render: Sink {
 ///
 /// `Format::Full` needs the `fancy` feature; without it, it falls back to `concise`.
 #[must_use]
-pub fn renderer<'w>(
-    format: Format,
-    writer: Box<dyn Write + 'w>,
-    options: &RenderOptions,
-) -> Box<dyn Render + 'w> {
+pub fn renderer<'w>(format: Format, writer: Box<dyn Write + 'w>, options: &RenderOptions) -> Box<dyn Render + 'w> {
     match format {
         #[cfg(feature = "fancy")]
         Format::Full => Box::new(full::FullRenderer::new(writer, options)),
@@ -134,17 +123,12 @@ struct Cap {
 
 impl Cap {
     fn new(limit: usize) -> Cap {
-        Cap {
-            limit,
-            counts: BTreeMap::new(),
-            files: Vec::new(),
-        }
+        Cap { limit, counts: BTreeMap::new(), files: Vec::new() }
     }
 
     /// Counts `diagnostic`; whether it should be drawn.
     fn admit(&mut self, diagnostic: &Diagnostic) -> bool {
-        let file = if let Some(index) = self.files.iter().position(|file| *file == diagnostic.file)
-        {
+        let file = if let Some(index) = self.files.iter().position(|file| *file == diagnostic.file) {
             index
         } else {
             self.files.push(diagnostic.file.clone());
@@ -182,12 +166,8 @@ fn plural(count: u64, word: &str) -> String {
 
 /// The one-line summary of a dataset in human formats.
 fn dataset_line(summary: &DatasetSummary) -> String {
-    let mut line = format!(
-        "{}: {} in {}",
-        summary.path,
-        plural(summary.examples, "example"),
-        plural(summary.lines, "line")
-    );
+    let mut line =
+        format!("{}: {} in {}", summary.path, plural(summary.examples, "example"), plural(summary.lines, "line"));
     if summary.files > 1 {
         let _ = write!(line, " ({} shards)", summary.files);
     }

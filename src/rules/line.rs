@@ -69,11 +69,7 @@ pub(crate) fn check_line(
 
     if content.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r')) {
         if rules.rules.is_enabled(Rule::BlankLine) {
-            let what = if content.is_empty() {
-                "empty line"
-            } else {
-                "blank line (only spaces, tabs or CR)"
-            };
+            let what = if content.is_empty() { "empty line" } else { "blank line (only spaces, tabs or CR)" };
             findings.push(Finding {
                 pointer: None,
                 ..line_finding(
@@ -176,13 +172,8 @@ fn line_finding(rule: Rule, start: usize, len: usize, message: String, help: &st
 fn invalid_utf8(content: &[u8], content_start: usize) -> Finding {
     let error = std::str::from_utf8(content).err();
     let valid_up_to = error.map_or(0, |error| error.valid_up_to());
-    let len = error
-        .and_then(|error| error.error_len())
-        .unwrap_or(content.len() - valid_up_to);
-    let bytes: Vec<String> = content[valid_up_to..valid_up_to + len]
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect();
+    let len = error.and_then(|error| error.error_len()).unwrap_or(content.len() - valid_up_to);
+    let bytes: Vec<String> = content[valid_up_to..valid_up_to + len].iter().map(|b| format!("{b:02X}")).collect();
     let nul_count = memchr::memchr_iter(0, content).count();
     let help = if nul_count * 4 >= content.len() {
         "the line is full of NUL bytes, which looks like UTF-16: re-encode the file as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"
@@ -193,10 +184,7 @@ fn invalid_utf8(content: &[u8], content_start: usize) -> Finding {
         Rule::InvalidUtf8,
         content_start + valid_up_to,
         len,
-        format!(
-            "invalid UTF-8: the byte sequence {} is not a character",
-            bytes.join(" ")
-        ),
+        format!("invalid UTF-8: the byte sequence {} is not a character", bytes.join(" ")),
         help,
     )
 }
@@ -233,22 +221,10 @@ fn invalid_json(content: &[u8], content_start: usize, error: &SyntaxError) -> Fi
         SyntaxErrorKind::ControlInString(_) => {
             "escape control characters in strings (`\\n`, `\\t`, `\\u0000`); a JSON encoder does it for you"
         }
-        SyntaxErrorKind::TrailingCharacters('{') => {
-            "two records on one line? put each JSON object on its own line"
-        }
-        SyntaxErrorKind::TooDeep(_) => {
-            "flatten the structure: no DPO record needs this much nesting"
-        }
+        SyntaxErrorKind::TrailingCharacters('{') => "two records on one line? put each JSON object on its own line",
+        SyntaxErrorKind::TooDeep(_) => "flatten the structure: no DPO record needs this much nesting",
         SyntaxErrorKind::ExpectedKey(_) => "keys must be strings in double quotes",
-        _ => {
-            "write each record with a JSON encoder (e.g. `json.dumps` in Python) rather than by hand"
-        }
+        _ => "write each record with a JSON encoder (e.g. `json.dumps` in Python) rather than by hand",
     };
-    line_finding(
-        Rule::InvalidJson,
-        content_start + at,
-        len,
-        format!("invalid JSON: {}", error.kind),
-        help,
-    )
+    line_finding(Rule::InvalidJson, content_start + at, len, format!("invalid JSON: {}", error.kind), help)
 }

@@ -116,9 +116,7 @@ impl FromStr for Target {
             "fireworks" => Ok(Target::Fireworks),
             "openai" => Ok(Target::OpenAi),
             "together" => Ok(Target::Together),
-            _ => Err(format!(
-                "unknown target `{s}` (expected fireworks, openai or together)"
-            )),
+            _ => Err(format!("unknown target `{s}` (expected fireworks, openai or together)")),
         }
     }
 }
@@ -301,18 +299,16 @@ impl Rule {
     /// Finds a rule by code (`DPO104`, any case) or name (`invalid-role`).
     #[must_use]
     pub fn find(code_or_name: &str) -> Option<Rule> {
-        Rule::ALL.iter().copied().find(|rule| {
-            rule.code().eq_ignore_ascii_case(code_or_name) || rule.name() == code_or_name
-        })
+        Rule::ALL
+            .iter()
+            .copied()
+            .find(|rule| rule.code().eq_ignore_ascii_case(code_or_name) || rule.name() == code_or_name)
     }
 
     /// The stable URL of the rule's documentation page.
     #[must_use]
     pub fn help_url(self) -> String {
-        format!(
-            "https://github.com/dpolint/dpolint/blob/main/docs/rules/{}.md",
-            self.code()
-        )
+        format!("https://github.com/dpolint/dpolint/blob/main/docs/rules/{}.md", self.code())
     }
 
     pub(crate) fn index(self) -> usize {
@@ -356,24 +352,16 @@ impl RuleSet {
     ///
     /// A rule that is off for the target is turned on only when selected by its exact code or name;
     /// it then reports as a warning.
-    pub fn from_selectors(
-        target: Target,
-        select: &[String],
-        ignore: &[String],
-    ) -> Result<RuleSet, String> {
+    pub fn from_selectors(target: Target, select: &[String], ignore: &[String]) -> Result<RuleSet, String> {
         let defaults = RuleSet::defaults(target);
         let mut set = if select.is_empty() {
             defaults.clone()
         } else {
-            let mut set = RuleSet {
-                severities: [None; Rule::ALL.len()],
-            };
+            let mut set = RuleSet { severities: [None; Rule::ALL.len()] };
             for selector in select {
                 let (rules, exact) = resolve_selector(selector)?;
                 for rule in rules {
-                    let severity = defaults
-                        .severity(rule)
-                        .or(exact.then_some(Severity::Warning));
+                    let severity = defaults.severity(rule).or(exact.then_some(Severity::Warning));
                     set.severities[rule.index()] = severity;
                 }
             }
@@ -417,11 +405,7 @@ fn resolve_selector(selector: &str) -> Result<(Vec<Rule>, bool), String> {
         return Ok((Rule::ALL.to_vec(), false));
     }
     if upper.starts_with("DPO") {
-        let rules: Vec<Rule> = Rule::ALL
-            .iter()
-            .copied()
-            .filter(|rule| rule.code().starts_with(&upper))
-            .collect();
+        let rules: Vec<Rule> = Rule::ALL.iter().copied().filter(|rule| rule.code().starts_with(&upper)).collect();
         if !rules.is_empty() {
             return Ok((rules, false));
         }
@@ -450,11 +434,7 @@ mod tests {
         sorted.dedup();
         assert_eq!(codes, sorted);
         for code in codes {
-            assert!(
-                code.len() == 6
-                    && code.starts_with("DPO")
-                    && code[3..].bytes().all(|b| b.is_ascii_digit())
-            );
+            assert!(code.len() == 6 && code.starts_with("DPO") && code[3..].bytes().all(|b| b.is_ascii_digit()));
         }
     }
 
@@ -462,17 +442,8 @@ mod tests {
     fn docs_pages_start_with_code_and_name() {
         for &rule in Rule::ALL {
             let first = rule.docs().lines().next().unwrap_or_default();
-            assert_eq!(
-                first,
-                format!("# {} {}", rule.code(), rule.name()),
-                "docs page of {rule}"
-            );
-            for heading in [
-                "## What it does",
-                "## Why it matters",
-                "## Example",
-                "## How to fix",
-            ] {
+            assert_eq!(first, format!("# {} {}", rule.code(), rule.name()), "docs page of {rule}");
+            for heading in ["## What it does", "## Why it matters", "## Example", "## How to fix"] {
                 assert!(rule.docs().contains(heading), "{rule} docs lack {heading}");
             }
         }
@@ -480,24 +451,15 @@ mod tests {
 
     #[test]
     fn selectors_resolve_codes_prefixes_and_names() {
-        let set = RuleSet::from_selectors(
-            Target::Fireworks,
-            &["DPO1".into()],
-            &["invalid-role".into()],
-        )
-        .unwrap();
+        let set = RuleSet::from_selectors(Target::Fireworks, &["DPO1".into()], &["invalid-role".into()]).unwrap();
         assert!(set.is_enabled(Rule::MissingField));
         assert!(!set.is_enabled(Rule::InvalidRole));
         assert!(!set.is_enabled(Rule::InvalidJson));
         let set = RuleSet::from_selectors(Target::Fireworks, &["DPO204".into()], &[]).unwrap();
-        assert_eq!(
-            set.severity(Rule::ConsecutiveRoles),
-            Some(Severity::Warning)
-        );
+        assert_eq!(set.severity(Rule::ConsecutiveRoles), Some(Severity::Warning));
         let set = RuleSet::from_selectors(Target::Fireworks, &["DPO2".into()], &[]).unwrap();
         assert!(!set.is_enabled(Rule::ConsecutiveRoles));
-        let error =
-            RuleSet::from_selectors(Target::Fireworks, &["invalid-rol".into()], &[]).unwrap_err();
+        let error = RuleSet::from_selectors(Target::Fireworks, &["invalid-rol".into()], &[]).unwrap_err();
         assert!(error.contains("did you mean `invalid-role`"), "{error}");
         assert!(RuleSet::from_selectors(Target::Fireworks, &["DPO9".into()], &[]).is_err());
     }

@@ -11,14 +11,7 @@ use crate::rules::{Rule, RuleSet, Severity, Target};
 
 const RECORD_KEYS: [&str; 3] = ["input", "preferred_output", "non_preferred_output"];
 const INPUT_KEYS: [&str; 2] = ["messages", "tools"];
-const MESSAGE_KEYS: [&str; 6] = [
-    "role",
-    "content",
-    "name",
-    "weight",
-    "tool_calls",
-    "tool_call_id",
-];
+const MESSAGE_KEYS: [&str; 6] = ["role", "content", "name", "weight", "tool_calls", "tool_call_id"];
 
 /// A finding in record coordinates (byte offsets in the parsed slice).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,14 +123,7 @@ impl RecordChecker<'_> {
         self.node(index).kind == Kind::String && self.text(index) == expected.as_bytes()
     }
 
-    fn push(
-        &mut self,
-        rule: Rule,
-        node: usize,
-        pointer: String,
-        message: String,
-        help: Option<String>,
-    ) {
+    fn push(&mut self, rule: Rule, node: usize, pointer: String, message: String, help: Option<String>) {
         let node = *self.node(node);
         self.findings.push(Finding {
             rule,
@@ -182,12 +168,7 @@ impl RecordChecker<'_> {
                 "add `\"input\": {\"messages\": [{\"role\": \"user\", \"content\": \"...\"}]}`",
             ),
             Some(input) if self.node(input).kind != Kind::Object => {
-                self.wrong_type(
-                    input,
-                    "/input".into(),
-                    "`input`",
-                    "an object with a `messages` array",
-                );
+                self.wrong_type(input, "/input".into(), "`input`", "an object with a `messages` array");
             }
             Some(input) => self.check_input(input),
         }
@@ -202,14 +183,10 @@ impl RecordChecker<'_> {
     fn check_keys_and_strings(&mut self) {
         for index in 0..self.tape.nodes.len() {
             let node = *self.node(index);
-            if node.kind == Kind::Object && node.has(DUPLICATE_KEYS) && self.on(Rule::DuplicateKey)
-            {
+            if node.kind == Kind::Object && node.has(DUPLICATE_KEYS) && self.on(Rule::DuplicateKey) {
                 let keys: Vec<usize> = self.tape.members(index).map(|(key, _)| key).collect();
                 for (position, &key) in keys.iter().enumerate() {
-                    if keys[..position]
-                        .iter()
-                        .any(|&earlier| self.text(earlier) == self.text(key))
-                    {
+                    if keys[..position].iter().any(|&earlier| self.text(earlier) == self.text(key)) {
                         let name = crate::diagnostic::lossy_text(self.text(key));
                         self.push(
                             Rule::DuplicateKey,
@@ -288,26 +265,14 @@ impl RecordChecker<'_> {
 
     fn missing(&mut self, object: usize, pointer: String, message: &str, help: &str) {
         if self.on(Rule::MissingField) {
-            self.push(
-                Rule::MissingField,
-                object,
-                pointer,
-                message.into(),
-                Some(help.into()),
-            );
+            self.push(Rule::MissingField, object, pointer, message.into(), Some(help.into()));
         }
     }
 
     fn wrong_type(&mut self, value: usize, pointer: String, what: &str, expected: &str) {
         if self.on(Rule::WrongType) {
             let found = self.node(value).kind.described();
-            self.push(
-                Rule::WrongType,
-                value,
-                pointer,
-                format!("{what} must be {expected}, found {found}"),
-                None,
-            );
+            self.push(Rule::WrongType, value, pointer, format!("{what} must be {expected}, found {found}"), None);
         }
     }
 
@@ -330,13 +295,7 @@ impl RecordChecker<'_> {
                 ))
             }),
         };
-        self.push(
-            Rule::UnknownField,
-            key,
-            pointer,
-            format!("unknown key `{name}` in {place}"),
-            help,
-        );
+        self.push(Rule::UnknownField, key, pointer, format!("unknown key `{name}` in {place}"), help);
     }
 
     fn check_input(&mut self, input: usize) {
@@ -357,12 +316,7 @@ impl RecordChecker<'_> {
                 "add `\"messages\": [{\"role\": \"user\", \"content\": \"...\"}]`",
             ),
             Some(messages) if self.node(messages).kind != Kind::Array => {
-                self.wrong_type(
-                    messages,
-                    "/input/messages".into(),
-                    "`input.messages`",
-                    "an array of messages",
-                );
+                self.wrong_type(messages, "/input/messages".into(), "`input.messages`", "an array of messages");
             }
             Some(messages) if self.node(messages).count == 0 => {
                 if self.on(Rule::EmptyMessages) {
@@ -388,11 +342,7 @@ impl RecordChecker<'_> {
         let elements: Vec<usize> = self.tape.elements(messages).collect();
         for (index, element) in elements.into_iter().enumerate() {
             if let Some(role) = self.check_message(element, MessageAt::Input(index)) {
-                valid.push(MessageSummary {
-                    index,
-                    node: element,
-                    role,
-                });
+                valid.push(MessageSummary { index, node: element, role });
             }
         }
         self.check_conversation(&valid);
@@ -408,10 +358,7 @@ impl RecordChecker<'_> {
                     let message_text = if first_system {
                         "a second system message: only one is allowed, and only first".to_string()
                     } else {
-                        format!(
-                            "the system message is at position {}: it must come first",
-                            message.index
-                        )
+                        format!("the system message is at position {}: it must come first", message.index)
                     };
                     self.push(
                         Rule::MisplacedSystem,
@@ -456,12 +403,15 @@ impl RecordChecker<'_> {
             && let Some(last) = messages.last().filter(|message| message.role != Role::User)
         {
             self.push(
-                    Rule::LastNotUser,
-                    last.node,
-                    MessageAt::Input(last.index).pointer(),
-                    format!("the input ends with a {} message: the outputs must answer a user turn", last.role.as_str()),
-                    Some("end `input.messages` with the user message that the preferred and non-preferred outputs answer".into()),
-                );
+                Rule::LastNotUser,
+                last.node,
+                MessageAt::Input(last.index).pointer(),
+                format!("the input ends with a {} message: the outputs must answer a user turn", last.role.as_str()),
+                Some(
+                    "end `input.messages` with the user message that the preferred and non-preferred outputs answer"
+                        .into(),
+                ),
+            );
         }
         if self.on(Rule::ConsecutiveRoles) {
             for pair in messages.windows(2) {
@@ -476,10 +426,7 @@ impl RecordChecker<'_> {
                             pair[0].index,
                             pair[1].index
                         ),
-                        Some(
-                            "merge them into one message, or insert the missing turn between them"
-                                .into(),
-                        ),
+                        Some("merge them into one message, or insert the missing turn between them".into()),
                     );
                 }
             }
@@ -507,14 +454,18 @@ impl RecordChecker<'_> {
                 b"weight" => weight = Some(value),
                 b"tool_calls" => {
                     let value_node = self.node(value);
-                    let empty = value_node.kind == Kind::Null
-                        || (value_node.kind == Kind::Array && value_node.count == 0);
+                    let empty =
+                        value_node.kind == Kind::Null || (value_node.kind == Kind::Array && value_node.count == 0);
                     if !empty && self.on(Rule::ToolMessage) {
                         self.push(
                             Rule::ToolMessage,
                             value,
                             format!("{}/tool_calls", at.pointer()),
-                            format!("{} has `tool_calls`: {} cannot train on tool calls in DPO", at.describe(), self.target.display_name()),
+                            format!(
+                                "{} has `tool_calls`: {} cannot train on tool calls in DPO",
+                                at.describe(),
+                                self.target.display_name()
+                            ),
                             Some("drop this example, or rewrite the tool call and its result as plain text".into()),
                         );
                     }
@@ -526,16 +477,13 @@ impl RecordChecker<'_> {
                             value,
                             format!("{}/tool_call_id", at.pointer()),
                             format!("{} has `tool_call_id`: tool results cannot be trained on in DPO", at.describe()),
-                            Some("drop this example, or rewrite the tool result as plain text in a user message".into()),
+                            Some(
+                                "drop this example, or rewrite the tool result as plain text in a user message".into(),
+                            ),
                         );
                     }
                 }
-                _ => self.unknown_key(
-                    key,
-                    &at.pointer(),
-                    &MESSAGE_KEYS,
-                    &format!("a message ({})", at.describe()),
-                ),
+                _ => self.unknown_key(key, &at.pointer(), &MESSAGE_KEYS, &format!("a message ({})", at.describe())),
             }
         }
         let role = self.check_role(message, role, at);
@@ -569,12 +517,7 @@ impl RecordChecker<'_> {
             return None;
         };
         if self.node(role).kind != Kind::String {
-            self.wrong_type(
-                role,
-                pointer(),
-                "`role`",
-                "a string (`system`, `user` or `assistant`)",
-            );
+            self.wrong_type(role, pointer(), "`role`", "a string (`system`, `user` or `assistant`)");
             return None;
         }
         let valid = match self.text(role) {
@@ -587,7 +530,11 @@ impl RecordChecker<'_> {
                         Rule::ToolMessage,
                         message,
                         at.pointer(),
-                        format!("{} has the `tool` role: {} cannot train on tool results in DPO", at.describe(), self.target.display_name()),
+                        format!(
+                            "{} has the `tool` role: {} cannot train on tool results in DPO",
+                            at.describe(),
+                            self.target.display_name()
+                        ),
                         Some("drop this example, or rewrite the tool exchange as plain user and assistant text".into()),
                     );
                 }
@@ -597,9 +544,9 @@ impl RecordChecker<'_> {
                 if self.on(Rule::InvalidRole) {
                     let text = crate::diagnostic::lossy_text(other);
                     let help = match suggest_role(&text) {
-                        Some(suggestion) => format!(
-                            "use `\"{suggestion}\"`: roles are lowercase `system`, `user` or `assistant`"
-                        ),
+                        Some(suggestion) => {
+                            format!("use `\"{suggestion}\"`: roles are lowercase `system`, `user` or `assistant`")
+                        }
                         None => "roles are `system`, `user` or `assistant` (lowercase)".to_string(),
                     };
                     self.push(
@@ -621,11 +568,7 @@ impl RecordChecker<'_> {
                 Rule::OutputRole,
                 role,
                 pointer(),
-                format!(
-                    "the {} message has role `{}`: outputs are assistant messages",
-                    output.key(),
-                    found.as_str()
-                ),
+                format!("the {} message has role `{}`: outputs are assistant messages", output.key(), found.as_str()),
                 Some("set `\"role\": \"assistant\"`".into()),
             );
         }
@@ -641,8 +584,7 @@ impl RecordChecker<'_> {
                     content,
                     role,
                     at,
-                    self.text(content).to_vec().as_slice().is_empty()
-                        || is_blank(self.text(content)),
+                    self.text(content).to_vec().as_slice().is_empty() || is_blank(self.text(content)),
                 );
             }
             Kind::Array => {
@@ -671,14 +613,10 @@ impl RecordChecker<'_> {
                         continue;
                     }
                     let members: Vec<(usize, usize)> = self.effective_members(part).collect();
-                    let is_text = members.iter().any(|&(key, value)| {
-                        self.text(key) == b"type" && self.is_string(value, "text")
-                    });
-                    let text = members
-                        .iter()
-                        .rev()
-                        .find(|&&(key, _)| self.text(key) == b"text")
-                        .map(|&(_, value)| value);
+                    let is_text =
+                        members.iter().any(|&(key, value)| self.text(key) == b"type" && self.is_string(value, "text"));
+                    let text =
+                        members.iter().rev().find(|&&(key, _)| self.text(key) == b"text").map(|&(_, value)| value);
                     if !is_text {
                         blank = false;
                         continue;
@@ -694,12 +632,7 @@ impl RecordChecker<'_> {
                             blank = false;
                         }
                         Some(text) if self.node(text).kind != Kind::String => {
-                            self.wrong_type(
-                                text,
-                                format!("{part_pointer}/text"),
-                                "a text part's `text`",
-                                "a string",
-                            );
+                            self.wrong_type(text, format!("{part_pointer}/text"), "a text part's `text`", "a string");
                             blank = false;
                         }
                         Some(text) => {
@@ -717,14 +650,7 @@ impl RecordChecker<'_> {
     }
 
     /// DPO301 and DPO303 on a string content value.
-    fn check_text(
-        &mut self,
-        content: usize,
-        string: usize,
-        role: Option<Role>,
-        at: MessageAt,
-        blank: bool,
-    ) {
+    fn check_text(&mut self, content: usize, string: usize, role: Option<Role>, at: MessageAt, blank: bool) {
         if blank {
             self.report_empty(content, role, at);
         }
@@ -742,10 +668,7 @@ impl RecordChecker<'_> {
             "whitespace-only"
         };
         let (message, help) = if system {
-            (
-                format!("the system message's content is {what}"),
-                "write the system prompt, or remove the system message",
-            )
+            (format!("the system message's content is {what}"), "write the system prompt, or remove the system message")
         } else if matches!(at, MessageAt::Output(..)) {
             (
                 format!(
@@ -758,18 +681,9 @@ impl RecordChecker<'_> {
                 "write the answer text: an empty answer teaches the model to say nothing",
             )
         } else {
-            (
-                format!("the content of {} is {what}", at.describe()),
-                "write the message text, or remove the message",
-            )
+            (format!("the content of {} is {what}", at.describe()), "write the message text, or remove the message")
         };
-        self.push(
-            Rule::EmptyContent,
-            content,
-            format!("{}/content", at.pointer()),
-            message,
-            Some(help.into()),
-        );
+        self.push(Rule::EmptyContent, content, format!("{}/content", at.pointer()), message, Some(help.into()));
         if system && let Some(last) = self.findings.last_mut() {
             last.severity = Some(severity.min(Severity::Warning));
         }
@@ -799,9 +713,7 @@ impl RecordChecker<'_> {
         if self.on(Rule::InvalidWeight) {
             let shown = String::from_utf8_lossy(raw);
             let help = match raw {
-                b"true" => {
-                    "write `1`: a boolean is not an integer, and some validators read `true` differently"
-                }
+                b"true" => "write `1`: a boolean is not an integer, and some validators read `true` differently",
                 b"false" => "write `0`: a boolean is not an integer",
                 b"1.0" => "write `1`: `1.0` is a float, which validators reject",
                 b"0.0" => "write `0`: `0.0` is a float, which validators reject",
@@ -811,10 +723,7 @@ impl RecordChecker<'_> {
                 Rule::InvalidWeight,
                 weight,
                 format!("{}/weight", at.pointer()),
-                format!(
-                    "`weight` is `{shown}` in {}: it must be the integer 0 or 1",
-                    at.describe()
-                ),
+                format!("`weight` is `{shown}` in {}: it must be the integer 0 or 1", at.describe()),
                 Some(help.into()),
             );
         }
@@ -833,22 +742,15 @@ impl RecordChecker<'_> {
             return None;
         };
         if self.node(array).kind != Kind::Array {
-            self.wrong_type(
-                array,
-                format!("/{key}"),
-                &format!("`{key}`"),
-                "an array holding one assistant message",
-            );
+            self.wrong_type(array, format!("/{key}"), &format!("`{key}`"), "an array holding one assistant message");
             return None;
         }
         let count = self.node(array).count;
         if count != 1 && self.on(Rule::OutputCount) {
             let help = if count == 0 {
-                "add the assistant answer: `[{\"role\": \"assistant\", \"content\": \"...\"}]`"
-                    .to_string()
+                "add the assistant answer: `[{\"role\": \"assistant\", \"content\": \"...\"}]`".to_string()
             } else {
-                "keep exactly one assistant message; DPO compares one final answer per side"
-                    .to_string()
+                "keep exactly one assistant message; DPO compares one final answer per side".to_string()
             };
             self.push(
                 Rule::OutputCount,
@@ -887,11 +789,7 @@ impl RecordChecker<'_> {
             _ => false,
         };
         if identical {
-            let related = (
-                a.start,
-                a.end,
-                "the preferred answer has the same content".to_string(),
-            );
+            let related = (a.start, a.end, "the preferred answer has the same content".to_string());
             self.push(
                 Rule::IdenticalOutputs,
                 non_preferred,
@@ -935,12 +833,7 @@ impl RecordChecker<'_> {
                 continue;
             }
             let members: Vec<(usize, usize)> = self.effective_members(tool).collect();
-            let field = |name: &[u8]| {
-                members
-                    .iter()
-                    .find(|&&(key, _)| self.text(key) == name)
-                    .map(|&(_, value)| value)
-            };
+            let field = |name: &[u8]| members.iter().find(|&&(key, _)| self.text(key) == name).map(|&(_, value)| value);
             let (kind, function) = (field(b"type"), field(b"function"));
             match kind {
                 None => self.push(
@@ -957,8 +850,7 @@ impl RecordChecker<'_> {
                     format!(
                         "tool {index} has type {}: only `\"function\"` tools are supported",
                         String::from_utf8_lossy(
-                            &self.line
-                                [self.node(kind).start as usize..self.node(kind).end as usize]
+                            &self.line[self.node(kind).start as usize..self.node(kind).end as usize]
                         )
                     ),
                     Some("use `\"type\": \"function\"`".into()),
@@ -987,14 +879,8 @@ impl RecordChecker<'_> {
                 continue;
             }
             let members: Vec<(usize, usize)> = self.effective_members(function).collect();
-            let field = |name: &[u8]| {
-                members
-                    .iter()
-                    .find(|&&(key, _)| self.text(key) == name)
-                    .map(|&(_, value)| value)
-            };
-            let (name, parameters, description) =
-                (field(b"name"), field(b"parameters"), field(b"description"));
+            let field = |name: &[u8]| members.iter().find(|&&(key, _)| self.text(key) == name).map(|&(_, value)| value);
+            let (name, parameters, description) = (field(b"name"), field(b"parameters"), field(b"description"));
             match name {
                 None => self.push(
                     Rule::InvalidTools,
@@ -1005,7 +891,13 @@ impl RecordChecker<'_> {
                 ),
                 Some(name) if self.node(name).kind != Kind::String => {
                     let found = self.node(name).kind.described();
-                    self.push(Rule::InvalidTools, name, format!("{pointer}/function/name"), format!("tool {index}'s function name must be a string, found {found}"), None);
+                    self.push(
+                        Rule::InvalidTools,
+                        name,
+                        format!("{pointer}/function/name"),
+                        format!("tool {index}'s function name must be a string, found {found}"),
+                        None,
+                    );
                 }
                 Some(name) if !is_valid_tool_name(self.text(name)) => self.push(
                     Rule::InvalidTools,
@@ -1016,23 +908,17 @@ impl RecordChecker<'_> {
                 ),
                 Some(_) => {}
             }
-            if let Some(parameters) =
-                parameters.filter(|&value| self.node(value).kind != Kind::Object)
-            {
+            if let Some(parameters) = parameters.filter(|&value| self.node(value).kind != Kind::Object) {
                 let found = self.node(parameters).kind.described();
                 self.push(
                     Rule::InvalidTools,
                     parameters,
                     format!("{pointer}/function/parameters"),
-                    format!(
-                        "tool {index}'s `parameters` must be a JSON Schema object, found {found}"
-                    ),
+                    format!("tool {index}'s `parameters` must be a JSON Schema object, found {found}"),
                     None,
                 );
             }
-            if let Some(description) =
-                description.filter(|&value| self.node(value).kind != Kind::String)
-            {
+            if let Some(description) = description.filter(|&value| self.node(value).kind != Kind::String) {
                 let found = self.node(description).kind.described();
                 self.push(
                     Rule::InvalidTools,
@@ -1048,8 +934,5 @@ impl RecordChecker<'_> {
 
 /// `^[a-zA-Z0-9_-]{1,64}$`
 fn is_valid_tool_name(name: &[u8]) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=64).contains(&name.len()) && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

@@ -32,10 +32,7 @@ pub(crate) fn find_special_token(text: &[u8]) -> Option<&'static str> {
     while let Some(found) = memchr2(b'<', b'[', &text[from..]) {
         let at = from + found;
         let rest = &text[at..];
-        if let Some(token) = SPECIAL_TOKENS
-            .iter()
-            .find(|token| rest.starts_with(token.as_bytes()))
-        {
+        if let Some(token) = SPECIAL_TOKENS.iter().find(|token| rest.starts_with(token.as_bytes())) {
             return Some(token);
         }
         from = at + 1;
@@ -53,9 +50,7 @@ pub(crate) fn is_blank(text: &[u8]) -> bool {
         Some(&b) if b.is_ascii() && !matches!(b, b' ' | 0x09..=0x0D) => return false,
         _ => {}
     }
-    String::from_utf8_lossy(text)
-        .chars()
-        .all(char::is_whitespace)
+    String::from_utf8_lossy(text).chars().all(char::is_whitespace)
 }
 
 /// The valid role a misspelt or aliased role most likely means.
@@ -64,20 +59,14 @@ pub(crate) fn suggest_role(role: &str) -> Option<&'static str> {
     let alias = match normalized.as_str() {
         "system" | "developer" | "sys" => Some("system"),
         "user" | "human" | "prompter" | "usr" | "question" => Some("user"),
-        "assistant" | "gpt" | "bot" | "model" | "ai" | "chatgpt" | "answer" | "response" => {
-            Some("assistant")
-        }
+        "assistant" | "gpt" | "bot" | "model" | "ai" | "chatgpt" | "answer" | "response" => Some("assistant"),
         _ => None,
     };
     alias.or_else(|| nearest(&normalized, &["system", "user", "assistant"], 2))
 }
 
 /// The candidate closest to `word` within `max_distance` edits (case-insensitive), if any.
-pub(crate) fn nearest<'c>(
-    word: &str,
-    candidates: &[&'c str],
-    max_distance: usize,
-) -> Option<&'c str> {
+pub(crate) fn nearest<'c>(word: &str, candidates: &[&'c str], max_distance: usize) -> Option<&'c str> {
     let lower = word.to_lowercase();
     candidates
         .iter()
@@ -91,11 +80,7 @@ pub(crate) fn nearest<'c>(
 pub(crate) fn quoted(text: &[u8]) -> String {
     const LIMIT: usize = 40;
     let text = crate::diagnostic::lossy_text(text);
-    let mut shown: String = text
-        .chars()
-        .take(LIMIT)
-        .flat_map(char::escape_debug)
-        .collect();
+    let mut shown: String = text.chars().take(LIMIT).flat_map(char::escape_debug).collect();
     if text.chars().count() > LIMIT {
         shown.push('…');
     }
@@ -108,16 +93,10 @@ mod tests {
 
     #[test]
     fn finds_listed_tokens_only() {
-        assert_eq!(
-            find_special_token(b"hi <|im_start|>user"),
-            Some("<|im_start|>")
-        );
+        assert_eq!(find_special_token(b"hi <|im_start|>user"), Some("<|im_start|>"));
         assert_eq!(find_special_token(b"[INST] do it [/INST]"), Some("[INST]"));
         assert_eq!(find_special_token(b"a <s> b"), Some("<s>"));
-        assert_eq!(
-            find_special_token(b"<b>bold</b> [1] <|other|> <start>"),
-            None
-        );
+        assert_eq!(find_special_token(b"<b>bold</b> [1] <|other|> <start>"), None);
         assert_eq!(find_special_token(b"</s>"), Some("</s>"));
         assert_eq!(find_special_token(b""), None);
     }
@@ -128,14 +107,8 @@ mod tests {
         assert!(is_blank(b" \t\n\r"));
         assert!(is_blank("\u{00A0}\u{2003}\u{3000}".as_bytes()));
         assert!(!is_blank(b" x "));
-        assert!(
-            !is_blank("\u{200B}".as_bytes()),
-            "zero width space is not White_Space"
-        );
-        assert!(
-            !is_blank(&[0xED, 0xA0, 0x80]),
-            "a lone surrogate is not whitespace"
-        );
+        assert!(!is_blank("\u{200B}".as_bytes()), "zero width space is not White_Space");
+        assert!(!is_blank(&[0xED, 0xA0, 0x80]), "a lone surrogate is not whitespace");
     }
 
     #[test]
@@ -145,10 +118,7 @@ mod tests {
         assert_eq!(suggest_role("gpt"), Some("assistant"));
         assert_eq!(suggest_role("asistant"), Some("assistant"));
         assert_eq!(suggest_role("robot"), None);
-        assert_eq!(
-            nearest("prefered_output", &["preferred_output", "input"], 3),
-            Some("preferred_output")
-        );
+        assert_eq!(nearest("prefered_output", &["preferred_output", "input"], 3), Some("preferred_output"));
         assert_eq!(nearest("xyz", &["input"], 3), None);
     }
 }

@@ -6,13 +6,13 @@
 #![allow(unsafe_code)]
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Seek, SeekFrom};
 use std::ops::Range;
 
 use memchr::memrchr;
 use memmap2::{Advice, Mmap, MmapOptions};
 
-use super::{Segment, SegmentBytes, SegmentReader};
+use super::{STREAM_BLOCK, Segment, SegmentBytes, SegmentReader, StreamReader};
 
 /// Map offsets must be page-aligned; 64 KiB is a multiple of every page size in use.
 const ALIGNMENT: u64 = 64 * 1024;
@@ -36,17 +36,9 @@ impl Window {
         // Errors (an old kernel without MADV_POPULATE_READ) only cost speed: the pages fault in
         // normally as the parser reads them.
         #[cfg(target_os = "linux")]
-        let _ = self.map.advise_range(
-            Advice::PopulateRead,
-            self.range.start + range.start,
-            range.len(),
-        );
+        let _ = self.map.advise_range(Advice::PopulateRead, self.range.start + range.start, range.len());
         #[cfg(not(target_os = "linux"))]
-        let _ = self.map.advise_range(
-            Advice::WillNeed,
-            self.range.start + range.start,
-            range.len(),
-        );
+        let _ = self.map.advise_range(Advice::WillNeed, self.range.start + range.start, range.len());
     }
 }
 
@@ -56,17 +48,15 @@ pub(crate) struct MappedFile {
     len: u64,
     position: u64,
     window: usize,
+    /// Set when a map failed (a file system without mmap, address space exhausted): the rest of the
+    /// file is read with `read` from where the maps stopped.
+    fallback: Option<StreamReader<File>>,
 }
 
 impl MappedFile {
     /// Prepares to map `file` of `len` bytes in windows of about `window` bytes.
     pub(crate) fn new(file: File, len: u64, window: usize) -> Self {
-        MappedFile {
-            file,
-            len,
-            position: 0,
-            window,
-        }
+        MappedFile { file, len, position: 0, window, fallback: None }
     }
 
     fn map(&self, offset: u64, len: usize) -> io::Result<Mmap> {
@@ -80,8 +70,20 @@ impl MappedFile {
     }
 }
 
+impl MappedFile {
+    fn fall_back<'a>(&mut self) -> io::Result<Option<Segment<'a>>> {
+        let mut file = self.file.try_clone()?;
+        file.seek(SeekFrom::Start(self.position))?;
+        let fallback = self.fallback.insert(StreamReader::starting_at(file, STREAM_BLOCK, self.position));
+        fallback.next_segment()
+    }
+}
+
 impl<'a> SegmentReader<'a> for MappedFile {
     fn next_segment(&mut self) -> io::Result<Option<Segment<'a>>> {
+        if let Some(fallback) = &mut self.fallback {
+            return fallback.next_segment();
+        }
         if self.position >= self.len {
             return Ok(None);
         }
@@ -91,20 +93,15 @@ impl<'a> SegmentReader<'a> for MappedFile {
         loop {
             let map_len = (self.len - aligned).min(skip as u64 + wanted);
             let reaches_end = aligned + map_len == self.len;
-            let map = self.map(aligned, map_len as usize)?;
-            let end = if reaches_end {
-                Some(map.len())
-            } else {
-                memrchr(b'\n', &map[skip..]).map(|i| skip + i + 1)
+            let Ok(map) = self.map(aligned, map_len as usize) else {
+                return self.fall_back();
             };
+            let end = if reaches_end { Some(map.len()) } else { memrchr(b'\n', &map[skip..]).map(|i| skip + i + 1) };
             if let Some(end) = end {
                 self.position = aligned + end as u64;
                 let base = aligned + skip as u64;
                 return Ok(Some(Segment {
-                    bytes: SegmentBytes::Mapped(std::sync::Arc::new(Window {
-                        map,
-                        range: skip..end,
-                    })),
+                    bytes: SegmentBytes::Mapped(std::sync::Arc::new(Window { map, range: skip..end })),
                     base,
                 }));
             }
@@ -138,6 +135,24 @@ mod tests {
             segment.prefault(0..bytes.len());
             joined.extend_from_slice(bytes);
             assert!(bytes.ends_with(b"\n") || joined.len() == text.len());
+        }
+        assert_eq!(joined, text);
+    }
+
+    #[test]
+    fn a_failed_map_falls_back_to_reading_from_the_same_place() {
+        let mut file = tempfile::tempfile().unwrap();
+        let text: Vec<u8> = (0..50_000).flat_map(|i| format!("record {i}\n").into_bytes()).collect();
+        file.write_all(&text).unwrap();
+        let mut reader = MappedFile::new(file, text.len() as u64, 100_000);
+        let first = reader.next_segment().unwrap().unwrap();
+        let mut joined = first.as_slice().to_vec();
+        // As if the next map failed.
+        let mut next = reader.fall_back().unwrap();
+        while let Some(segment) = next {
+            assert_eq!(segment.base as usize, joined.len());
+            joined.extend_from_slice(segment.as_slice());
+            next = reader.next_segment().unwrap();
         }
         assert_eq!(joined, text);
     }

@@ -47,6 +47,9 @@ impl Segment<'_> {
     }
 }
 
+/// Block size for reading streams and files without maps.
+pub(crate) const STREAM_BLOCK: usize = 4 << 20;
+
 /// A producer of segments, read in order.
 pub(crate) trait SegmentReader<'a> {
     fn next_segment(&mut self) -> io::Result<Option<Segment<'a>>>;
@@ -69,10 +72,7 @@ impl<'a> SegmentReader<'a> for SliceReader<'a> {
             .bytes
             .take()
             .filter(|bytes| !bytes.is_empty())
-            .map(|bytes| Segment {
-                bytes: SegmentBytes::Borrowed(bytes),
-                base: 0,
-            }))
+            .map(|bytes| Segment { bytes: SegmentBytes::Borrowed(bytes), base: 0 }))
     }
 }
 
@@ -88,13 +88,12 @@ pub(crate) struct StreamReader<R> {
 
 impl<R: Read> StreamReader<R> {
     pub(crate) fn new(reader: R, block: usize) -> Self {
-        StreamReader {
-            reader,
-            pending: Vec::new(),
-            block,
-            base: 0,
-            eof: false,
-        }
+        StreamReader::starting_at(reader, block, 0)
+    }
+
+    /// A reader whose first byte is at file offset `base`.
+    pub(crate) fn starting_at(reader: R, block: usize, base: u64) -> Self {
+        StreamReader { reader, pending: Vec::new(), block, base, eof: false }
     }
 
     /// Reads until at least `wanted` bytes are pending or the stream ends.
@@ -141,20 +140,13 @@ impl<'a, R: Read> SegmentReader<'a> for StreamReader<R> {
             if self.pending.is_empty() {
                 return Ok(None);
             }
-            let cut = if self.eof {
-                Some(self.pending.len())
-            } else {
-                memrchr(b'\n', &self.pending).map(|i| i + 1)
-            };
+            let cut = if self.eof { Some(self.pending.len()) } else { memrchr(b'\n', &self.pending).map(|i| i + 1) };
             if let Some(cut) = cut {
                 let rest = self.pending.split_off(cut);
                 let bytes = std::mem::replace(&mut self.pending, rest);
                 let base = self.base;
                 self.base += bytes.len() as u64;
-                return Ok(Some(Segment {
-                    bytes: SegmentBytes::Owned(Arc::new(bytes)),
-                    base,
-                }));
+                return Ok(Some(Segment { bytes: SegmentBytes::Owned(Arc::new(bytes)), base }));
             }
             // No newline in a whole block: one long line; read more.
             wanted = self.pending.len() * 2;

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::source::StreamReader;
+use crate::source::{STREAM_BLOCK, StreamReader};
 
 /// One dataset: the unit that example limits and duplicate detection apply to.
 pub(crate) struct Dataset<'a> {
@@ -25,26 +25,15 @@ pub(crate) struct LayoutProblem {
 
 /// One file of a dataset.
 pub(crate) enum Shard<'a> {
-    File {
-        path: PathBuf,
-        display: String,
-    },
-    Bytes {
-        display: String,
-        bytes: &'a [u8],
-    },
-    Stream {
-        display: String,
-        reader: StreamReader<Box<dyn Read + Send + 'a>>,
-    },
+    File { path: PathBuf, display: String },
+    Bytes { display: String, bytes: &'a [u8] },
+    Stream { display: String, reader: StreamReader<Box<dyn Read + Send + 'a>> },
 }
 
 impl Shard<'_> {
     pub(crate) fn display(&self) -> &str {
         match self {
-            Shard::File { display, .. }
-            | Shard::Bytes { display, .. }
-            | Shard::Stream { display, .. } => display,
+            Shard::File { display, .. } | Shard::Bytes { display, .. } | Shard::Stream { display, .. } => display,
         }
     }
 
@@ -54,23 +43,16 @@ impl Shard<'_> {
             Shard::File { path, .. } => {
                 let mut file = fs::File::open(&*path).map_err(|error| Error::io(&*path, error))?;
                 let mut head = Vec::with_capacity(len);
-                file.by_ref()
-                    .take(len as u64)
-                    .read_to_end(&mut head)
-                    .map_err(|error| Error::io(&*path, error))?;
+                file.by_ref().take(len as u64).read_to_end(&mut head).map_err(|error| Error::io(&*path, error))?;
                 Ok(head)
             }
             Shard::Bytes { bytes, .. } => Ok(bytes[..len.min(bytes.len())].to_vec()),
-            Shard::Stream { display, reader } => reader
-                .peek(len)
-                .map(<[u8]>::to_vec)
-                .map_err(|error| Error::io(&*display, error)),
+            Shard::Stream { display, reader } => {
+                reader.peek(len).map(<[u8]>::to_vec).map_err(|error| Error::io(&*display, error))
+            }
         }
     }
 }
-
-/// Block size for reading streams.
-pub(crate) const STREAM_BLOCK: usize = 4 << 20;
 
 /// Resolves a command-line PATH: `-` (standard input), a file, a FIFO, or a directory of shards.
 pub(crate) fn resolve_path(path: &Path) -> Result<Dataset<'static>, Error> {
@@ -80,10 +62,7 @@ pub(crate) fn resolve_path(path: &Path) -> Result<Dataset<'static>, Error> {
         let display = "<stdin>".to_string();
         return Ok(Dataset {
             display: display.clone(),
-            shards: vec![Shard::Stream {
-                display,
-                reader: StreamReader::new(reader, STREAM_BLOCK),
-            }],
+            shards: vec![Shard::Stream { display, reader: StreamReader::new(reader, STREAM_BLOCK) }],
             layout_problems: Vec::new(),
         });
     }
@@ -91,10 +70,7 @@ pub(crate) fn resolve_path(path: &Path) -> Result<Dataset<'static>, Error> {
     if metadata.is_file() {
         return Ok(Dataset {
             display: display.clone(),
-            shards: vec![Shard::File {
-                path: path.to_path_buf(),
-                display,
-            }],
+            shards: vec![Shard::File { path: path.to_path_buf(), display }],
             layout_problems: Vec::new(),
         });
     }
@@ -108,17 +84,11 @@ pub(crate) fn resolve_path(path: &Path) -> Result<Dataset<'static>, Error> {
             let reader: Box<dyn Read + Send> = Box::new(file);
             Ok(Dataset {
                 display: display.clone(),
-                shards: vec![Shard::Stream {
-                    display,
-                    reader: StreamReader::new(reader, STREAM_BLOCK),
-                }],
+                shards: vec![Shard::Stream { display, reader: StreamReader::new(reader, STREAM_BLOCK) }],
                 layout_problems: Vec::new(),
             })
         }
-        kind => Err(Error::NotAFile {
-            path: path.to_path_buf(),
-            kind: kind.unwrap_or("special file"),
-        }),
+        kind => Err(Error::NotAFile { path: path.to_path_buf(), kind: kind.unwrap_or("special file") }),
     }
 }
 
@@ -150,9 +120,7 @@ fn resolve_directory(path: &Path, display: String) -> Result<Dataset<'static>, E
     let mut entries = Vec::new();
     for entry in fs::read_dir(path).map_err(|error| Error::io(path, error))? {
         let entry = entry.map_err(|error| Error::io(path, error))?;
-        let file_type = entry
-            .file_type()
-            .map_err(|error| Error::io(entry.path(), error))?;
+        let file_type = entry.file_type().map_err(|error| Error::io(entry.path(), error))?;
         entries.push((entry.file_name(), entry.path(), file_type));
     }
     entries.sort_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
@@ -188,47 +156,21 @@ fn resolve_directory(path: &Path, display: String) -> Result<Dataset<'static>, E
             } else {
                 "only `.jsonl` shards belong in a dataset directory: move it out, or rename it if it is a shard"
             };
-            Some((
-                "the name does not end in `.jsonl`: not a shard, so it was not checked",
-                hint,
-            ))
+            Some(("the name does not end in `.jsonl`: not a shard, so it was not checked", hint))
         } else if !file_type.is_file() {
-            Some((
-                "not a regular file",
-                "replace it with a regular `.jsonl` file",
-            ))
-        } else if fs::metadata(&entry_path)
-            .map_err(|error| Error::io(&entry_path, error))?
-            .len()
-            == 0
-        {
-            Some((
-                "an empty shard: empty files are not allowed in a dataset directory",
-                "delete the empty shard",
-            ))
+            Some(("not a regular file", "replace it with a regular `.jsonl` file"))
+        } else if fs::metadata(&entry_path).map_err(|error| Error::io(&entry_path, error))?.len() == 0 {
+            Some(("an empty shard: empty files are not allowed in a dataset directory", "delete the empty shard"))
         } else {
             None
         };
         match problem {
-            Some((message, help)) => layout_problems.push(LayoutProblem {
-                display: entry_display,
-                message,
-                help,
-            }),
-            None => shards.push(Shard::File {
-                path: entry_path,
-                display: entry_display,
-            }),
+            Some((message, help)) => layout_problems.push(LayoutProblem { display: entry_display, message, help }),
+            None => shards.push(Shard::File { path: entry_path, display: entry_display }),
         }
     }
     if named_jsonl == 0 {
-        return Err(Error::NoShards {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::NoShards { path: path.to_path_buf() });
     }
-    Ok(Dataset {
-        display,
-        shards,
-        layout_problems,
-    })
+    Ok(Dataset { display, shards, layout_problems })
 }

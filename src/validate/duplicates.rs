@@ -66,10 +66,7 @@ impl DuplicateIndex {
         self.first_seen.push(here);
         self.records.insert(key.record, index);
         let (forward, swapped) = key.pair?;
-        let conflict = self
-            .pairs
-            .get(&swapped)
-            .map(|&first| self.first_seen[first as usize]);
+        let conflict = self.pairs.get(&swapped).map(|&first| self.first_seen[first as usize]);
         self.pairs.entry(forward).or_insert(index);
         conflict.map(|first| (Rule::ConflictingPreference, first))
     }
@@ -80,47 +77,21 @@ mod tests {
     use super::*;
 
     fn seen(line: u64) -> Seen {
-        Seen {
-            file: 0,
-            line,
-            offset: line * 10,
-            length: 9,
-        }
+        Seen { file: 0, line, offset: line * 10, length: 9 }
     }
 
     #[test]
     fn duplicates_and_conflicts_point_at_the_first_record() {
         let mut index = DuplicateIndex::default();
-        let a = RecordKey {
-            record: 1,
-            pair: Some((10, 20)),
-        };
+        let a = RecordKey { record: 1, pair: Some((10, 20)) };
         let a_again = a;
-        let swapped = RecordKey {
-            record: 2,
-            pair: Some((20, 10)),
-        };
-        let other = RecordKey {
-            record: 3,
-            pair: Some((30, 40)),
-        };
+        let swapped = RecordKey { record: 2, pair: Some((20, 10)) };
+        let other = RecordKey { record: 3, pair: Some((30, 40)) };
         assert_eq!(index.observe(a, seen(1)), None);
         assert_eq!(index.observe(other, seen(2)), None);
-        assert_eq!(
-            index.observe(swapped, seen(3)),
-            Some((Rule::ConflictingPreference, seen(1)))
-        );
-        assert_eq!(
-            index.observe(a_again, seen(4)),
-            Some((Rule::DuplicateExample, seen(1)))
-        );
-        let swapped_again = RecordKey {
-            record: 4,
-            pair: Some((20, 10)),
-        };
-        assert_eq!(
-            index.observe(swapped_again, seen(5)),
-            Some((Rule::ConflictingPreference, seen(1)))
-        );
+        assert_eq!(index.observe(swapped, seen(3)), Some((Rule::ConflictingPreference, seen(1))));
+        assert_eq!(index.observe(a_again, seen(4)), Some((Rule::DuplicateExample, seen(1))));
+        let swapped_again = RecordKey { record: 4, pair: Some((20, 10)) };
+        assert_eq!(index.observe(swapped_again, seen(5)), Some((Rule::ConflictingPreference, seen(1))));
     }
 }

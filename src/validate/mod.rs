@@ -209,12 +209,7 @@ impl Report {
     /// An empty report for `target`.
     #[must_use]
     pub fn new(target: Target) -> Report {
-        Report {
-            target,
-            datasets: Vec::new(),
-            diagnostics: Vec::new(),
-            dataset_start: 0,
-        }
+        Report { target, datasets: Vec::new(), diagnostics: Vec::new(), dataset_start: 0 }
     }
 
     /// Totals over all datasets.
@@ -278,14 +273,8 @@ impl Validator {
             .num_threads(threads)
             .thread_name(|index| format!("dpolint-{index}"))
             .build()
-            .map_err(|error| {
-                Error::InvalidOptions(format!("could not start {threads} worker threads: {error}"))
-            })?;
-        Ok(Validator {
-            options,
-            pool,
-            scratch: Mutex::new(Vec::new()),
-        })
+            .map_err(|error| Error::InvalidOptions(format!("could not start {threads} worker threads: {error}")))?;
+        Ok(Validator { options, pool, scratch: Mutex::new(Vec::new()) })
     }
 
     /// The options this validator applies.
@@ -303,15 +292,8 @@ impl Validator {
     /// Checks each path as one dataset (a `.jsonl` file, a directory of shards, or `-` for standard
     /// input), streaming findings into `sink`. Every path is resolved before any is checked, so a
     /// missing path fails the run before any output.
-    pub fn check_paths<P: AsRef<Path>>(
-        &self,
-        paths: &[P],
-        sink: &mut dyn Sink,
-    ) -> Result<Summary, Error> {
-        let datasets = paths
-            .iter()
-            .map(|path| dataset::resolve_path(path.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+    pub fn check_paths<P: AsRef<Path>>(&self, paths: &[P], sink: &mut dyn Sink) -> Result<Summary, Error> {
+        let datasets = paths.iter().map(|path| dataset::resolve_path(path.as_ref())).collect::<Result<Vec<_>, _>>()?;
         let mut summary = Summary::default();
         for (index, dataset) in datasets.into_iter().enumerate() {
             summary.add(&self.check_dataset(index as u32, dataset, sink)?);
@@ -332,10 +314,7 @@ impl Validator {
         let mut report = Report::new(self.options.target);
         let dataset = Dataset {
             display: name.to_string(),
-            shards: vec![Shard::Bytes {
-                display: name.to_string(),
-                bytes,
-            }],
+            shards: vec![Shard::Bytes { display: name.to_string(), bytes }],
             layout_problems: Vec::new(),
         };
         // Neither the bytes nor the report can fail.
@@ -355,7 +334,7 @@ impl Validator {
             display: name.to_string(),
             shards: vec![Shard::Stream {
                 display: name.to_string(),
-                reader: StreamReader::new(reader, dataset::STREAM_BLOCK),
+                reader: StreamReader::new(reader, crate::source::STREAM_BLOCK),
             }],
             layout_problems: Vec::new(),
         };

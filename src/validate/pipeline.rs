@@ -11,7 +11,7 @@ use std::sync::mpsc;
 
 use memchr::memchr;
 
-use super::dataset::{Dataset, LayoutProblem, STREAM_BLOCK, Shard};
+use super::dataset::{Dataset, LayoutProblem, Shard};
 use super::duplicates::{DuplicateIndex, Seen};
 use super::{DatasetSummary, Options, Sink, Validator};
 use crate::diagnostic::{Diagnostic, Location, OrderKey, Related};
@@ -21,8 +21,7 @@ use crate::rules::line::{LineRules, LineScratch, check_line};
 use crate::rules::record::Finding;
 use crate::rules::{Rule, Severity};
 use crate::source::{
-    MappedFile, Reader, Segment, SegmentBytes, SegmentReader, SliceReader, StreamReader,
-    chunk_ranges,
+    MappedFile, Reader, STREAM_BLOCK, Segment, SegmentBytes, SegmentReader, SliceReader, StreamReader, chunk_ranges,
 };
 use crate::span::{ColumnCounter, SourceLine, column};
 
@@ -110,14 +109,7 @@ impl DatasetRun<'_> {
         Ok(())
     }
 
-    fn dataset_level(
-        &self,
-        rule: Rule,
-        severity: Severity,
-        file: String,
-        message: String,
-        help: String,
-    ) -> Diagnostic {
+    fn dataset_level(&self, rule: Rule, severity: Severity, file: String, message: String, help: String) -> Diagnostic {
         Diagnostic {
             rule,
             severity,
@@ -128,12 +120,7 @@ impl DatasetRun<'_> {
             pointer: None,
             related: Vec::new(),
             source: None,
-            order: OrderKey {
-                dataset: self.index,
-                file: 0,
-                offset: 0,
-                rule: rule as u8,
-            },
+            order: OrderKey { dataset: self.index, file: 0, offset: 0, rule: rule as u8 },
         }
     }
 }
@@ -145,23 +132,15 @@ impl Validator {
         mut dataset: Dataset<'_>,
         sink: &mut dyn Sink,
     ) -> Result<DatasetSummary, Error> {
-        sink.start_dataset(&dataset.display)
-            .map_err(Error::Output)?;
+        sink.start_dataset(&dataset.display).map_err(Error::Output)?;
         let rules = &self.options.rules;
         let mut run = DatasetRun {
             sink,
             index,
-            summary: DatasetSummary {
-                path: dataset.display.clone(),
-                ..DatasetSummary::default()
-            },
+            summary: DatasetSummary { path: dataset.display.clone(), ..DatasetSummary::default() },
             held: Some(Vec::new()),
             duplicates: DuplicateIndex::default(),
-            file_names: dataset
-                .shards
-                .iter()
-                .map(|shard| shard.display().to_string())
-                .collect(),
+            file_names: dataset.shards.iter().map(|shard| shard.display().to_string()).collect(),
             count_rules: true,
             too_many_reported: false,
             file_lines: 0,
@@ -173,14 +152,8 @@ impl Validator {
             if let Some(encoding) = utf16_encoding(&head) {
                 run.count_rules = false;
                 if let Some(severity) = rules.severity(Rule::InvalidUtf8) {
-                    let diagnostic = self.utf16_diagnostic(
-                        &run,
-                        file as u32,
-                        shard.display(),
-                        encoding,
-                        &head,
-                        severity,
-                    );
+                    let diagnostic =
+                        self.utf16_diagnostic(&run, file as u32, shard.display(), encoding, &head, severity);
                     run.emit(diagnostic)?;
                 }
                 return self.finish_dataset(run);
@@ -188,19 +161,9 @@ impl Validator {
         }
 
         if let Some(severity) = rules.severity(Rule::ShardLayout) {
-            for LayoutProblem {
-                display,
-                message,
-                help,
-            } in std::mem::take(&mut dataset.layout_problems)
-            {
-                let diagnostic = run.dataset_level(
-                    Rule::ShardLayout,
-                    severity,
-                    display,
-                    message.to_string(),
-                    help.to_string(),
-                );
+            for LayoutProblem { display, message, help } in std::mem::take(&mut dataset.layout_problems) {
+                let diagnostic =
+                    run.dataset_level(Rule::ShardLayout, severity, display, message.to_string(), help.to_string());
                 run.emit(diagnostic)?;
             }
         }
@@ -219,17 +182,18 @@ impl Validator {
         {
             let examples = run.summary.examples;
             let diagnostic = run.dataset_level(
-                    Rule::TooFewExamples,
-                    severity,
-                    run.summary.path.clone(),
-                    format!(
-                        "the dataset has {examples} example{}: {} needs at least {}",
-                        if examples == 1 { "" } else { "s" },
-                        target.display_name(),
-                        target.min_examples()
-                    ),
-                    "add examples (a few hundred or more are needed for DPO to learn anything); blank lines do not count".to_string(),
-                );
+                Rule::TooFewExamples,
+                severity,
+                run.summary.path.clone(),
+                format!(
+                    "the dataset has {examples} example{}: {} needs at least {}",
+                    if examples == 1 { "" } else { "s" },
+                    target.display_name(),
+                    target.min_examples()
+                ),
+                "add examples (a few hundred or more are needed for DPO to learn anything); blank lines do not count"
+                    .to_string(),
+            );
             run.summary.count(severity);
             // Dataset-level findings come first: put it ahead of whatever was held back.
             match &mut run.held {
@@ -238,9 +202,7 @@ impl Validator {
             }
         }
         run.release()?;
-        run.sink
-            .finish_dataset(&run.summary)
-            .map_err(Error::Output)?;
+        run.sink.finish_dataset(&run.summary).map_err(Error::Output)?;
         Ok(run.summary)
     }
 
@@ -261,49 +223,27 @@ impl Validator {
         Diagnostic {
             rule: Rule::InvalidUtf8,
             severity,
-            message: format!(
-                "the file looks like {encoding}, not UTF-8: nothing else in the dataset was checked"
-            ),
+            message: format!("the file looks like {encoding}, not UTF-8: nothing else in the dataset was checked"),
             help: Some(format!(
                 "re-encode it as UTF-8, e.g. `iconv -f {} -t UTF-8 in.jsonl > out.jsonl` (PowerShell 5 writes UTF-16 with `>`; use `Out-File -Encoding utf8`)",
-                if encoding.contains("big") {
-                    "UTF-16BE"
-                } else {
-                    "UTF-16"
-                }
+                if encoding.contains("big") { "UTF-16BE" } else { "UTF-16" }
             )),
             file: display.to_string(),
-            location: Some(Location {
-                offset: 0,
-                length,
-                line: 1,
-                column: 1,
-            }),
+            location: Some(Location { offset: 0, length, line: 1, column: 1 }),
             pointer: None,
             related: Vec::new(),
             source,
-            order: OrderKey {
-                dataset: run.index,
-                file: file + 1,
-                offset: 0,
-                rule: Rule::InvalidUtf8 as u8,
-            },
+            order: OrderKey { dataset: run.index, file: file + 1, offset: 0, rule: Rule::InvalidUtf8 as u8 },
         }
     }
 
-    fn open<'a>(
-        &self,
-        shard: Shard<'a>,
-    ) -> Result<(Reader<'a>, Option<(std::path::PathBuf, u64)>), Error> {
+    fn open<'a>(&self, shard: Shard<'a>) -> Result<(Reader<'a>, Option<(std::path::PathBuf, u64)>), Error> {
         Ok(match shard {
             Shard::Bytes { bytes, .. } => (Reader::Slice(SliceReader::new(bytes)), None),
             Shard::Stream { reader, .. } => (Reader::Stream(reader), None),
             Shard::File { path, .. } => {
                 let file = fs::File::open(&path).map_err(|error| Error::io(&path, error))?;
-                let len = file
-                    .metadata()
-                    .map_err(|error| Error::io(&path, error))?
-                    .len();
+                let len = file.metadata().map_err(|error| Error::io(&path, error))?.len();
                 let reader = if self.options.memory_map && len > 0 {
                     Reader::Mapped(MappedFile::new(file, len, self.options.window_size))
                 } else {
@@ -314,12 +254,7 @@ impl Validator {
         })
     }
 
-    fn check_file(
-        &self,
-        file: u32,
-        shard: Shard<'_>,
-        run: &mut DatasetRun<'_>,
-    ) -> Result<(), Error> {
+    fn check_file(&self, file: u32, shard: Shard<'_>, run: &mut DatasetRun<'_>) -> Result<(), Error> {
         let display = shard.display().to_string();
         let (mut reader, sized) = self.open(shard)?;
         let read_error = |error| Error::io(&display, error);
@@ -338,18 +273,12 @@ impl Validator {
                 || self.options.rules.is_enabled(Rule::ConflictingPreference),
         };
 
-        if starts_like_a_document(
-            first.as_slice(),
-            if has_bom { BOM.len() } else { 0 },
-            self.options.max_depth,
-        ) {
-            let (whole, document) =
-                Self::read_whole(first, reader, sized.as_ref()).map_err(read_error)?;
+        if starts_like_a_document(first.as_slice(), if has_bom { BOM.len() } else { 0 }, self.options.max_depth) {
+            let (whole, document) = Self::read_whole(first, reader, sized.as_ref()).map_err(read_error)?;
             if let Some(start) = document_start(whole.as_slice(), has_bom, self.options.max_depth) {
                 run.count_rules = false;
                 if let Some(severity) = self.options.rules.severity(Rule::InvalidJson) {
-                    let diagnostic =
-                        document_diagnostic(&context, whole.as_slice(), start, severity);
+                    let diagnostic = document_diagnostic(&context, whole.as_slice(), start, severity);
                     run.emit(diagnostic)?;
                 }
                 return Ok(());
@@ -377,22 +306,15 @@ impl Validator {
                 })?;
         }
 
-        self.run_chunks(first, &mut reader, &context, run)
-            .map_err(|error| match error {
-                ChunkError::Read(error) => read_error(error),
-                ChunkError::Sink(error) => error,
-            })?;
+        self.run_chunks(first, &mut reader, &context, run).map_err(|error| match error {
+            ChunkError::Read(error) => read_error(error),
+            ChunkError::Sink(error) => error,
+        })?;
 
         if let Some((path, before)) = sized {
-            let after = fs::metadata(&path)
-                .map_err(|error| Error::io(&path, error))?
-                .len();
+            let after = fs::metadata(&path).map_err(|error| Error::io(&path, error))?.len();
             if after != before {
-                return Err(Error::FileChanged {
-                    path,
-                    before,
-                    after,
-                });
+                return Err(Error::FileChanged { path, before, after });
             }
         }
         Ok(())
@@ -509,10 +431,7 @@ enum ChunkError {
 fn owned_whole<'a>(first: &Segment<'a>, rest: &[u8]) -> Segment<'a> {
     let mut bytes = first.as_slice().to_vec();
     bytes.extend_from_slice(rest);
-    Segment {
-        bytes: SegmentBytes::Owned(std::sync::Arc::new(bytes)),
-        base: 0,
-    }
+    Segment { bytes: SegmentBytes::Owned(std::sync::Arc::new(bytes)), base: 0 }
 }
 
 /// `UTF-16LE`/`UTF-16BE` when the file starts with a UTF-16 BOM or NULs alternating with ASCII.
@@ -520,12 +439,8 @@ fn utf16_encoding(head: &[u8]) -> Option<&'static str> {
     match head {
         [0xFF, 0xFE, ..] => Some("UTF-16 (little-endian, with a byte order mark)"),
         [0xFE, 0xFF, ..] => Some("UTF-16 (big-endian, with a byte order mark)"),
-        [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => {
-            Some("UTF-16 (little-endian)")
-        }
-        [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => {
-            Some("UTF-16 (big-endian)")
-        }
+        [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some("UTF-16 (little-endian)"),
+        [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some("UTF-16 (big-endian)"),
         _ => None,
     }
 }
@@ -551,22 +466,11 @@ fn document_start(bytes: &[u8], has_bom: bool, max_depth: usize) -> Option<usize
     let start = if has_bom { BOM.len() } else { 0 };
     let mut tape = Tape::default();
     validate_document(&bytes[start..], &mut tape, max_depth).ok()?;
-    bytes[start..]
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .map(|i| start + i)
+    bytes[start..].iter().position(|b| !b.is_ascii_whitespace()).map(|i| start + i)
 }
 
-fn document_diagnostic(
-    context: &FileContext<'_>,
-    bytes: &[u8],
-    start: usize,
-    severity: Severity,
-) -> Diagnostic {
-    let line_start = bytes[..start]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+fn document_diagnostic(context: &FileContext<'_>, bytes: &[u8], start: usize, severity: Severity) -> Diagnostic {
+    let line_start = bytes[..start].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let line_number = memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64 + 1;
     let line_end = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
     let line = &bytes[line_start..line_end];
@@ -597,10 +501,7 @@ fn document_diagnostic(
         }),
         pointer: None,
         related: Vec::new(),
-        source: context
-            .options
-            .source_lines
-            .then(|| SourceLine::build(line, line_number, &[(column_start, 1, None)])),
+        source: context.options.source_lines.then(|| SourceLine::build(line, line_number, &[(column_start, 1, None)])),
         order: OrderKey {
             dataset: context.dataset,
             file: context.file + 1,
@@ -617,12 +518,7 @@ fn check_chunk<'a>(
     context: &FileContext<'_>,
     pool: &std::sync::Mutex<Vec<WorkerScratch>>,
 ) -> ChunkResult<'a> {
-    let mut scratch = pool
-        .lock()
-        .map(|mut pool| pool.pop())
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let mut scratch = pool.lock().map(|mut pool| pool.pop()).ok().flatten().unwrap_or_default();
     segment.prefault(range.clone());
     let options = context.options;
     let line_rules = LineRules {
@@ -646,35 +542,16 @@ fn check_chunk<'a>(
         line_number += 1;
         let line = &bytes[position..end];
         let line_offset = chunk_offset + position as u64;
-        let content_start = if context.has_bom && line_offset == 0 {
-            BOM.len()
-        } else {
-            0
-        };
+        let content_start = if context.has_bom && line_offset == 0 { BOM.len() } else { 0 };
         scratch.findings.clear();
-        let outcome = check_line(
-            line,
-            terminated,
-            content_start,
-            &line_rules,
-            &mut scratch.line,
-            &mut scratch.findings,
-        );
+        let outcome =
+            check_line(line, terminated, content_start, &line_rules, &mut scratch.line, &mut scratch.findings);
         examples += u64::from(outcome.is_example);
         if !scratch.findings.is_empty() {
-            scratch
-                .findings
-                .sort_by_key(|finding| (finding.start, finding.rule));
+            scratch.findings.sort_by_key(|finding| (finding.start, finding.rule));
             let mut columns = ColumnCounter::new(line, outcome.valid_utf8);
             for finding in scratch.findings.drain(..) {
-                diagnostics.push(line_diagnostic(
-                    finding,
-                    line,
-                    line_offset,
-                    line_number,
-                    &mut columns,
-                    context,
-                ));
+                diagnostics.push(line_diagnostic(finding, line, line_offset, line_number, &mut columns, context));
             }
         }
         if let Some(key) = outcome.key {
@@ -693,13 +570,7 @@ fn check_chunk<'a>(
     if let Ok(mut pool) = pool.lock() {
         pool.push(scratch);
     }
-    ChunkResult {
-        segment,
-        lines: line_number,
-        examples,
-        diagnostics,
-        records,
-    }
+    ChunkResult { segment, lines: line_number, examples, diagnostics, records }
 }
 
 fn line_diagnostic(
@@ -711,10 +582,7 @@ fn line_diagnostic(
     context: &FileContext<'_>,
 ) -> Diagnostic {
     let rules = &context.options.rules;
-    let severity = finding
-        .severity
-        .or(rules.severity(finding.rule))
-        .unwrap_or(Severity::Error);
+    let severity = finding.severity.or(rules.severity(finding.rule)).unwrap_or(Severity::Error);
     let (start, end) = (finding.start as usize, finding.end as usize);
     let location = Location {
         offset: line_offset + start as u64,
@@ -739,10 +607,7 @@ fn line_diagnostic(
     let source = context.options.source_lines.then(|| {
         let mut spans = vec![(start, end - start, None)];
         spans.extend(
-            finding
-                .related
-                .iter()
-                .map(|(s, e, message)| (*s as usize, (e - s) as usize, Some(message.clone()))),
+            finding.related.iter().map(|(s, e, message)| (*s as usize, (e - s) as usize, Some(message.clone()))),
         );
         SourceLine::build(line, line_number, &spans)
     });
@@ -766,11 +631,7 @@ fn line_diagnostic(
 }
 
 /// Merges one chunk's result in file order: fixes line numbers, runs the duplicate index, emits.
-fn merge_chunk(
-    mut result: ChunkResult<'_>,
-    context: &FileContext<'_>,
-    run: &mut DatasetRun<'_>,
-) -> Result<(), Error> {
+fn merge_chunk(mut result: ChunkResult<'_>, context: &FileContext<'_>, run: &mut DatasetRun<'_>) -> Result<(), Error> {
     let base = run.file_lines;
     for diagnostic in &mut result.diagnostics {
         if let Some(location) = &mut diagnostic.location {
@@ -783,8 +644,7 @@ fn merge_chunk(
             source.line += base;
         }
     }
-    let found_duplicates =
-        !result.records.is_empty() && duplicate_findings(&mut result, context, run, base);
+    let found_duplicates = !result.records.is_empty() && duplicate_findings(&mut result, context, run, base);
     if found_duplicates {
         result.diagnostics.sort_by_key(Diagnostic::order);
     }
@@ -828,12 +688,7 @@ fn duplicate_findings(
     let mut added = false;
     for record in &result.records {
         let line = base + record.line;
-        let here = Seen {
-            file: context.file,
-            line,
-            offset: record.offset,
-            length: record.length,
-        };
+        let here = Seen { file: context.file, line, offset: record.offset, length: record.length };
         let Some((rule, first)) = run.duplicates.observe(record.key, here) else {
             continue;
         };
@@ -842,8 +697,7 @@ fn duplicate_findings(
         };
         let line_bytes = &result.segment.as_slice()[record.line_range.clone()];
         let record_start = (record.offset - record.line_offset) as usize;
-        let first_file =
-            (first.file != context.file).then(|| run.file_names[first.file as usize].clone());
+        let first_file = (first.file != context.file).then(|| run.file_names[first.file as usize].clone());
         let first_place = match &first_file {
             Some(file) => format!("{file}:{}", first.line),
             None => format!("line {}", first.line),
@@ -877,20 +731,13 @@ fn duplicate_findings(
                 length: u64::from(first.length),
                 line: first.line,
                 // A record span starts at its line's start, or after the BOM on line 1.
-                column: if first.line == 1 && first.offset == BOM.len() as u64 {
-                    2
-                } else {
-                    1
-                },
+                column: if first.line == 1 && first.offset == BOM.len() as u64 { 2 } else { 1 },
             },
         };
-        let source = context.options.source_lines.then(|| {
-            SourceLine::build(
-                line_bytes,
-                line,
-                &[(record_start, record.length as usize, None)],
-            )
-        });
+        let source = context
+            .options
+            .source_lines
+            .then(|| SourceLine::build(line_bytes, line, &[(record_start, record.length as usize, None)]));
         result.diagnostics.push(Diagnostic {
             rule,
             severity,

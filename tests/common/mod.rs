@@ -8,9 +8,7 @@ use dpolint::{Diagnostic, Options, Report, RuleSet, Target, Validator};
 
 /// The repository's fixture directory.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
 }
 
 /// A validator with default Fireworks rules (optionally a selection) and `threads` workers.
@@ -46,9 +44,7 @@ pub fn render(validator: &Validator, paths: &[&Path], format: Format) -> String 
         let mut options = RenderOptions::new(Target::Fireworks);
         options.width = 100;
         let mut sink = renderer(format, Box::new(&mut out), &options);
-        let summary = validator
-            .check_paths(paths, &mut *sink)
-            .expect("check runs");
+        let summary = validator.check_paths(paths, &mut *sink).expect("check runs");
         sink.finish(&summary).expect("render");
     }
     String::from_utf8(out).expect("utf-8 output")
