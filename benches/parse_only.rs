@@ -64,7 +64,9 @@ fn simd_json(bytes: &[u8], threads: usize) -> usize {
                     for line in chunk.split(|&b| b == b'\n').filter(|line| !line.is_empty()) {
                         line_buffer.clear();
                         line_buffer.extend_from_slice(line);
-                        ok += usize::from(simd_json::serde::from_slice_with_buffers::<Record>(line_buffer, buffers).is_ok());
+                        ok += usize::from(
+                            simd_json::serde::from_slice_with_buffers::<Record>(line_buffer, buffers).is_ok(),
+                        );
                     }
                     ok
                 },
@@ -74,7 +76,11 @@ fn simd_json(bytes: &[u8], threads: usize) -> usize {
 }
 
 fn serde_json(bytes: &[u8]) -> usize {
-    bytes.split(|&b| b == b'\n').filter(|line| !line.is_empty()).filter(|line| serde_json::from_slice::<Record>(line).is_ok()).count()
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .filter(|line| serde_json::from_slice::<Record>(line).is_ok())
+        .count()
 }
 
 fn main() {
@@ -92,5 +98,8 @@ fn main() {
         _ => simd_json(&bytes, threads),
     };
     let seconds = start.elapsed().as_secs_f64();
-    println!("{parser} threads={threads} records={parsed} seconds={seconds:.3} gbps={:.3}", bytes.len() as f64 / seconds / 1e9);
+    println!(
+        "{parser} threads={threads} records={parsed} seconds={seconds:.3} gbps={:.3}",
+        bytes.len() as f64 / seconds / 1e9
+    );
 }

@@ -12,9 +12,38 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 const WORDS: &[&str] = &[
-    "the", "model", "should", "answer", "with", "care", "and", "cite", "sources", "when", "possible", "relativity",
-    "energy", "mass", "équation", "naïve", "café", "東京", "数据", "данные", "🚀", "\"quoted\"", "back\\slash",
-    "tab\tnewline\n", "code", "`fn", "main()", "{}`", "<tag>", "&", "100%", "3.14159",
+    "the",
+    "model",
+    "should",
+    "answer",
+    "with",
+    "care",
+    "and",
+    "cite",
+    "sources",
+    "when",
+    "possible",
+    "relativity",
+    "energy",
+    "mass",
+    "équation",
+    "naïve",
+    "café",
+    "東京",
+    "数据",
+    "данные",
+    "🚀",
+    "\"quoted\"",
+    "back\\slash",
+    "tab\tnewline\n",
+    "code",
+    "`fn",
+    "main()",
+    "{}`",
+    "<tag>",
+    "&",
+    "100%",
+    "3.14159",
 ];
 
 /// splitmix64: small, fast and the same everywhere.
@@ -151,7 +180,8 @@ fn run() -> io::Result<ExitCode> {
             _ => positional.push(arg.clone()),
         }
     }
-    let (Some(path), Some(count)) = (positional.first(), positional.get(1).and_then(|n| n.parse::<usize>().ok())) else {
+    let (Some(path), Some(count)) = (positional.first(), positional.get(1).and_then(|n| n.parse::<usize>().ok()))
+    else {
         eprintln!("usage: gen_dpo OUT.jsonl N [--bad-every K] [--seed S]");
         return Ok(ExitCode::from(2));
     };

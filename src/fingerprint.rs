@@ -52,7 +52,8 @@ pub(crate) fn fingerprint_nodes(tape: &Tape, line: &[u8], hashes: &mut Vec<u128>
                 }
             }
             Kind::Number => xxh3_128_with_seed(&line[node.start as usize..node.end as usize], SEED_NUMBER),
-            Kind::String => xxh3_128_with_seed(tape.text(line, node), SEED_STRING),
+            // Equal strings have equal canonical texts, however they were escaped.
+            Kind::String => xxh3_128_with_seed(tape.canonical(line, node), SEED_STRING),
             Kind::Array => tape
                 .elements(index)
                 .fold(mix(ARRAY, u128::from(node.count)), |hash, element| mix(hash, hashes[element])),
@@ -76,8 +77,9 @@ pub(crate) fn fingerprint_nodes(tape: &Tape, line: &[u8], hashes: &mut Vec<u128>
 
 /// Whether a later member of `object` has the same key as `key` (so `key`'s member does not count).
 pub(crate) fn is_overridden(tape: &Tape, line: &[u8], object: usize, key: usize) -> bool {
-    let text = tape.text(line, &tape.nodes[key]);
-    tape.members(object).any(|(other, _)| other > key && tape.text(line, &tape.nodes[other]) == text)
+    tape.members(object).any(|(other, _)| {
+        other > key && tape.canonical(line, &tape.nodes[key]) == tape.canonical(line, &tape.nodes[other])
+    })
 }
 
 /// The record key of a parsed record whose node fingerprints are in `hashes`.
@@ -85,7 +87,7 @@ pub(crate) fn record_key(tape: &Tape, line: &[u8], hashes: &[u128]) -> RecordKey
     let (mut input, mut preferred, mut non_preferred) = (None, None, None);
     for (key, value) in tape.members(0) {
         // Later members overwrite earlier ones: the last occurrence counts.
-        match tape.text(line, &tape.nodes[key]) {
+        match tape.canonical(line, &tape.nodes[key]) {
             b"input" => input = Some(hashes[value]),
             b"preferred_output" => preferred = Some(hashes[value]),
             b"non_preferred_output" => non_preferred = Some(hashes[value]),
@@ -119,6 +121,8 @@ mod tests {
     #[test]
     fn equal_as_parsed_json() {
         assert_eq!(key(r#"{"a": 1, "b": "x"}"#), key(r#"{"b":"\u0078","a":1}"#));
+        assert_eq!(key(r#"{"a": "é\n/\u001b"}"#), key(r#"{"a": "\u00e9\u000a\/\u001B"}"#));
+        assert_ne!(key(r#"{"a": "\ud800"}"#), key(r#"{"a": "\ufffd"}"#));
         assert_ne!(key(r#"{"a": 1}"#), key(r#"{"a": 1.0}"#));
         assert_ne!(key(r#"{"a": [1, 2]}"#), key(r#"{"a": [2, 1]}"#));
         assert_ne!(key(r#"{"a": "1"}"#), key(r#"{"a": 1}"#));

@@ -1,18 +1,22 @@
 //! A strict RFC 8259 JSON parser for one line, built for linting.
 //!
 //! It writes a flat tape of nodes in document order, each with the byte span of its token, so every
-//! finding can point at exact bytes without a second parse. Strings are borrowed from the line; only
-//! strings with escapes are decoded, into one arena reused across records. Parsing is iterative (an
-//! explicit stack), so nesting depth costs heap, never call stack, and is capped by `max_depth`.
+//! finding can point at exact bytes without a second parse. Strings are validated, not decoded:
+//! flags say what their escapes do, and the few checks that need decoded text decode it on demand.
+//! Parsing is iterative (an explicit stack), so nesting depth costs heap, never call stack, and is
+//! capped by `max_depth`.
 //!
 //! What a linter needs beyond a plain parser is recorded as flags rather than errors: duplicate keys,
 //! lone surrogate escapes and escaped control characters are valid JSON syntax with their own rules.
 
+pub(crate) mod strings;
+
+use std::borrow::Cow;
 use std::fmt;
 
-use memchr::memchr2;
+use strings::find_quote_or_backslash;
 
-/// Node flag: the string had escapes; its text lives in [`Tape::decoded`].
+/// Node flag: the string has escapes (its text must be decoded to be read).
 pub(crate) const ESCAPED: u8 = 1;
 /// Node flag: the string has a `\uXXXX` escape of an unpaired UTF-16 surrogate.
 pub(crate) const LONE_SURROGATE: u8 = 2;
@@ -20,6 +24,9 @@ pub(crate) const LONE_SURROGATE: u8 = 2;
 pub(crate) const CONTROL_CHARACTER: u8 = 4;
 /// Node flag: the object has at least two members with the same key.
 pub(crate) const DUPLICATE_KEYS: u8 = 8;
+/// Node flag: the string has an escape its canonical encoding would not use (`\/`, `\u00e9`,
+/// uppercase hex, ...): its canonical text was written to [`Tape::canonical`].
+pub(crate) const NONCANONICAL: u8 = 16;
 
 /// The JSON type of a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,10 +66,10 @@ pub(crate) struct Node {
     pub count: u32,
     /// Index of the first node after this node's subtree (the next sibling).
     pub next: u32,
-    /// Strings: where the text (without quotes, escapes decoded) starts: in the line, or in
-    /// [`Tape::decoded`] when the string is `ESCAPED`.
+    /// Strings: where the canonical text starts: the raw bytes between the quotes in the line, or
+    /// in [`Tape::canonical`] when the string is `NONCANONICAL`.
     pub text_start: u32,
-    /// Strings: the text's length in bytes.
+    /// Strings: the canonical text's length in bytes.
     pub text_len: u32,
 }
 
@@ -84,9 +91,8 @@ struct Open {
 #[derive(Default)]
 pub(crate) struct Tape {
     pub nodes: Vec<Node>,
-    /// Decoded text of strings that had escapes; lone surrogates are kept as WTF-8 so that equality
-    /// stays exact.
-    pub decoded: Vec<u8>,
+    /// The canonical encoding of strings whose source used other escapes (see [`Tape::canonical`]).
+    pub canonical: Vec<u8>,
     /// Union of all node flags, so rules can skip whole-record walks when nothing is flagged.
     pub flags: u8,
     stack: Vec<Open>,
@@ -96,15 +102,26 @@ pub(crate) struct Tape {
 impl Tape {
     fn clear(&mut self) {
         self.nodes.clear();
-        self.decoded.clear();
+        self.canonical.clear();
         self.flags = 0;
         self.stack.clear();
     }
 
-    /// The text of a string node: borrowed from `line`, or decoded.
-    pub(crate) fn text<'a>(&'a self, line: &'a [u8], node: &Node) -> &'a [u8] {
+    /// A string's canonical text: its JSON encoding between the quotes, written the one way a
+    /// canonical encoder writes it (`\"` `\\` `\n` `\r` `\t` `\b` `\f`, other controls and lone
+    /// surrogates as lowercase `\u00xx`, everything else literal). Two strings are equal exactly
+    /// when their canonical texts are, tokens can be searched in it, and it is the fingerprint's
+    /// input. For most strings it is the raw source bytes.
+    pub(crate) fn canonical<'a>(&'a self, line: &'a [u8], node: &Node) -> &'a [u8] {
         let range = node.text_start as usize..(node.text_start + node.text_len) as usize;
-        if node.has(ESCAPED) { &self.decoded[range] } else { &line[range] }
+        if node.has(NONCANONICAL) { &self.canonical[range] } else { &line[range] }
+    }
+
+    /// The decoded text of a string node (borrowed when it has no escapes). For messages and the
+    /// few checks that need characters; comparisons use [`Tape::canonical`].
+    pub(crate) fn text<'a>(&'a self, line: &'a [u8], node: &Node) -> Cow<'a, [u8]> {
+        let canonical = self.canonical(line, node);
+        if node.has(ESCAPED) { Cow::Owned(strings::decode(canonical)) } else { Cow::Borrowed(canonical) }
     }
 
     /// Iterates an object's members as `(key index, value index)`, every occurrence included.
@@ -507,7 +524,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         keys.extend(self.tape.members(object).map(|(key, _)| key as u32));
         let line = self.bytes;
         let tape = &*self.tape;
-        let text = |key: u32| tape.text(line, &tape.nodes[key as usize]);
+        let text = |key: u32| tape.canonical(line, &tape.nodes[key as usize]);
         let duplicate = if keys.len() <= 16 {
             (1..keys.len()).any(|i| keys[..i].iter().any(|&earlier| text(earlier) == text(keys[i])))
         } else {
@@ -627,113 +644,157 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         Ok(value)
     }
 
-    fn decoded_push(&mut self, bytes: &[u8]) {
-        if BUILD {
-            self.tape.decoded.extend_from_slice(bytes);
-        }
-    }
-
-    fn decoded_push_char(&mut self, code_point: u32) {
-        if BUILD {
-            match char::from_u32(code_point) {
-                Some(c) => {
-                    let mut buffer = [0; 4];
-                    self.tape.decoded.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
-                }
-                // A lone surrogate: keep it as WTF-8 (three bytes) so that equality stays exact.
-                None => self.tape.decoded.extend_from_slice(&[
-                    0xE0 | (code_point >> 12) as u8,
-                    0x80 | ((code_point >> 6) & 0x3F) as u8,
-                    0x80 | (code_point & 0x3F) as u8,
-                ]),
-            }
-        }
-    }
-
+    /// Validates a string and records what its escapes do. Nothing is copied unless the string
+    /// uses a non-canonical escape: then its canonical text is written to the tape's arena.
     fn string(&mut self) -> Result<(), SyntaxError> {
         let bytes = self.bytes;
         let start = self.pos;
-        let decoded_start = self.tape.decoded.len();
         let mut flags = 0;
         let mut run = start + 1;
+        // Where this string's canonical text starts in the arena, once it needs one.
+        let mut copy_from: Option<usize> = None;
         loop {
-            let Some(found) = memchr2(b'"', b'\\', &bytes[run..]) else {
+            let Some(special) = find_quote_or_backslash(bytes, run) else {
                 if let Some(control) = self.first_control(run, bytes.len()) {
                     return Err(error_at(control, SyntaxErrorKind::ControlInString(bytes[control])));
                 }
                 return Err(self.end("`\"` to close the string"));
             };
-            let special = run + found;
             if let Some(control) = self.first_control(run, special) {
                 return Err(error_at(control, SyntaxErrorKind::ControlInString(bytes[control])));
             }
             if bytes[special] == b'"' {
                 self.pos = special + 1;
-                if flags & ESCAPED == 0 {
-                    self.push(Kind::String, start, flags, start + 1, special - start - 1);
-                } else {
-                    self.decoded_push(&bytes[run..special]);
-                    let len = self.tape.decoded.len() - decoded_start;
-                    self.push(Kind::String, start, flags, decoded_start, len);
+                match copy_from {
+                    Some(from) => {
+                        self.tape.canonical.extend_from_slice(&bytes[run..special]);
+                        let len = self.tape.canonical.len() - from;
+                        self.push(Kind::String, start, flags, from, len);
+                    }
+                    None => self.push(Kind::String, start, flags, start + 1, special - start - 1),
                 }
                 return Ok(());
             }
-            // A backslash: copy the run before it, then decode the escape.
-            if flags & ESCAPED == 0 {
-                self.decoded_push(&bytes[start + 1..special]);
-                flags |= ESCAPED;
-            } else {
-                self.decoded_push(&bytes[run..special]);
-            }
+            flags |= ESCAPED;
             let Some(&escape) = bytes.get(special + 1) else {
                 return Err(self.end("an escape character"));
             };
-            run = special + 2;
-            match escape {
-                b'"' => self.decoded_push(b"\""),
-                b'\\' => self.decoded_push(b"\\"),
-                b'/' => self.decoded_push(b"/"),
-                b'n' => self.decoded_push(b"\n"),
-                b't' => self.decoded_push(b"\t"),
-                b'r' => self.decoded_push(b"\r"),
-                b'b' => {
+            let mut piece = Piece::default();
+            let end = match escape {
+                b'"' | b'\\' | b'n' | b't' | b'r' => special + 2,
+                b'b' | b'f' => {
                     flags |= CONTROL_CHARACTER;
-                    self.decoded_push(b"\x08");
+                    special + 2
                 }
-                b'f' => {
-                    flags |= CONTROL_CHARACTER;
-                    self.decoded_push(b"\x0C");
+                b'/' => {
+                    piece = Piece::new(b"/");
+                    special + 2
                 }
                 b'u' => {
-                    let mut code_point = self.hex4(special + 2)?;
-                    run = special + 6;
-                    if (0xD800..0xDC00).contains(&code_point) {
-                        // A high surrogate must be followed by an escaped low surrogate.
-                        let mut paired = false;
-                        if bytes[run..].starts_with(b"\\u") {
-                            let low = self.hex4(run + 2)?;
-                            if (0xDC00..0xE000).contains(&low) {
-                                code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
-                                run += 6;
-                                paired = true;
-                            }
-                        }
-                        if !paired {
-                            flags |= LONE_SURROGATE;
-                        }
-                    } else if (0xDC00..0xE000).contains(&code_point) {
-                        flags |= LONE_SURROGATE;
-                    } else if code_point < 0x20 && !matches!(code_point, 0x09 | 0x0A | 0x0D) {
-                        flags |= CONTROL_CHARACTER;
-                    }
-                    self.decoded_push_char(code_point);
+                    let mut end = special + 6;
+                    flags |= self.unicode_escape(special + 2, &mut end, &mut piece)?;
+                    end
                 }
                 _ => {
                     let found = self.char_at(special + 1);
                     return Err(error_at(special + 1, SyntaxErrorKind::InvalidEscape(found)));
                 }
+            };
+            if BUILD {
+                if piece.len > 0 && copy_from.is_none() {
+                    // The first non-canonical escape: the text so far is canonical; copy it.
+                    flags |= NONCANONICAL;
+                    copy_from = Some(self.tape.canonical.len());
+                    self.tape.canonical.extend_from_slice(&bytes[start + 1..special]);
+                } else if copy_from.is_some() {
+                    self.tape.canonical.extend_from_slice(&bytes[run..special]);
+                }
+                if copy_from.is_some() {
+                    let canonical = if piece.len > 0 { piece.as_slice() } else { &bytes[special..end] };
+                    self.tape.canonical.extend_from_slice(canonical);
+                }
+            }
+            run = end;
+        }
+    }
+
+    /// Validates `\uXXXX` (hex digits at `digits`), pairing a high surrogate with a following low
+    /// one (moving `end` past it). Returns the flags the escape sets; when the escape is not how a
+    /// canonical encoder writes this character, `piece` gets the canonical bytes.
+    fn unicode_escape(&self, digits: usize, end: &mut usize, piece: &mut Piece) -> Result<u8, SyntaxError> {
+        let mut code_point = self.hex4(digits)?;
+        let lowercase = !self.bytes[digits..digits + 4].iter().any(u8::is_ascii_uppercase);
+        let mut flags = 0;
+        if (0xD800..0xDC00).contains(&code_point)
+            && self.bytes[*end..].starts_with(b"\\u")
+            && (0xDC00..0xE000).contains(&self.hex4(*end + 2)?)
+        {
+            // A surrogate pair: one character, canonically written as UTF-8.
+            let low = self.hex4(*end + 2)?;
+            code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
+            *end += 6;
+        } else if (0xD800..0xE000).contains(&code_point) {
+            flags |= LONE_SURROGATE;
+        }
+        let canonical_escape = match code_point {
+            0x08 | 0x09 | 0x0A | 0x0C | 0x0D => false,
+            0x00..=0x1F | 0xD800..=0xDFFF => lowercase,
+            _ => false,
+        };
+        if code_point < 0x20 && !matches!(code_point, 0x09 | 0x0A | 0x0D) {
+            flags |= CONTROL_CHARACTER;
+        }
+        if !canonical_escape {
+            *piece = Piece::canonical(code_point);
+        }
+        Ok(flags)
+    }
+}
+
+/// The canonical bytes of one escape (at most six).
+#[derive(Default)]
+struct Piece {
+    bytes: [u8; 6],
+    len: usize,
+}
+
+impl Piece {
+    fn new(bytes: &[u8]) -> Piece {
+        let mut piece = Piece::default();
+        piece.bytes[..bytes.len()].copy_from_slice(bytes);
+        piece.len = bytes.len();
+        piece
+    }
+
+    /// How a canonical encoder writes `code_point`.
+    fn canonical(code_point: u32) -> Piece {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        match code_point {
+            0x08 => Piece::new(b"\\b"),
+            0x09 => Piece::new(b"\\t"),
+            0x0A => Piece::new(b"\\n"),
+            0x0C => Piece::new(b"\\f"),
+            0x0D => Piece::new(b"\\r"),
+            0x22 => Piece::new(b"\\\""),
+            0x5C => Piece::new(b"\\\\"),
+            0x00..=0x1F | 0xD800..=0xDFFF => {
+                let mut escape = *b"\\u0000";
+                for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+                    escape[2 + i] = HEX[((code_point >> shift) & 15) as usize];
+                }
+                Piece::new(&escape)
+            }
+            // Not a surrogate (handled above), so a character.
+            _ => {
+                let mut utf8 = [0; 4];
+                let c = char::from_u32(code_point).unwrap_or(char::REPLACEMENT_CHARACTER);
+                Piece::new(c.encode_utf8(&mut utf8).as_bytes())
             }
         }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -774,19 +835,61 @@ mod tests {
         assert_eq!(tape.nodes[0].count, 2);
         assert_eq!(tape.nodes[2].count, 3);
         assert_eq!(tape.nodes[0].next as usize, tape.nodes.len());
-        assert_eq!(tape.text(text.as_bytes(), &tape.nodes[4]), b"x\"y");
+        assert_eq!(&*tape.text(text.as_bytes(), &tape.nodes[4]), b"x\"y");
     }
 
     #[test]
     fn decodes_escapes_and_flags_surrogates_and_controls() {
         let tape = parse(r#"["\u00e9\ud83d\ude80", "\ud800", "a\u0000", "\b", "tab\t"]"#).unwrap();
         let line = br#"["\u00e9\ud83d\ude80", "\ud800", "a\u0000", "\b", "tab\t"]"#;
-        assert_eq!(tape.text(line, &tape.nodes[1]), "é🚀".as_bytes());
-        assert_eq!(tape.nodes[1].flags, ESCAPED);
+        assert_eq!(&*tape.text(line, &tape.nodes[1]), "é🚀".as_bytes());
+        assert_eq!(tape.canonical(line, &tape.nodes[1]), "é🚀".as_bytes());
+        assert_eq!(tape.nodes[1].flags, ESCAPED | NONCANONICAL);
+        let source = r#"["tab\t \" \u001b", "x\u001By", "a\/b", "\u003c", "\ud800", "\uD800", "\u0008"]"#;
+        let canonical = parse(source).unwrap();
+        let texts: Vec<&[u8]> =
+            canonical.nodes[1..].iter().map(|n| canonical.canonical(source.as_bytes(), n)).collect();
+        assert_eq!(texts, [&br#"tab\t \" \u001b"#[..], br"x\u001by", b"a/b", b"<", br"\ud800", br"\ud800", br"\b"]);
+        let flags: Vec<u8> = canonical.nodes[1..].iter().map(|n| n.flags).collect();
+        assert_eq!(
+            flags,
+            [
+                ESCAPED | CONTROL_CHARACTER,
+                ESCAPED | CONTROL_CHARACTER | NONCANONICAL,
+                ESCAPED | NONCANONICAL,
+                ESCAPED | NONCANONICAL,
+                ESCAPED | LONE_SURROGATE,
+                ESCAPED | LONE_SURROGATE | NONCANONICAL,
+                ESCAPED | CONTROL_CHARACTER | NONCANONICAL,
+            ]
+        );
         assert!(tape.nodes[2].has(LONE_SURROGATE));
         assert!(tape.nodes[3].has(CONTROL_CHARACTER));
         assert!(tape.nodes[4].has(CONTROL_CHARACTER));
         assert!(!tape.nodes[5].has(CONTROL_CHARACTER));
+    }
+
+    #[test]
+    fn canonical_text_is_the_canonical_encoding_of_the_decoded_text() {
+        let strings = [
+            r"plain",
+            r"a\/b\u00e9\u00E9",
+            r"\ud83d\ude80 \uD83D\uDE80",
+            r"\ud800\u0041",
+            r"\udc00x\ud800",
+            r"\u0000\u001f\u001F\u0008\b\u0009\t\u000a\u000c\u000d\u0022\u005c\u005C",
+            r#"mix \" \\ \u2028 é \/ \u003c|im_start|\u003e"#,
+        ];
+        for string in strings {
+            let source = format!("\"{string}\"");
+            let tape = parse(&source).unwrap();
+            let node = &tape.nodes[0];
+            let raw = &source.as_bytes()[1..source.len() - 1];
+            let mut expected = Vec::new();
+            strings::encode_canonical(&strings::decode(raw), &mut expected);
+            assert_eq!(tape.canonical(source.as_bytes(), node), expected.as_slice(), "{string}");
+            assert_eq!(node.has(NONCANONICAL), raw != expected.as_slice(), "{string}");
+        }
     }
 
     #[test]

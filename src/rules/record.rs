@@ -5,8 +5,10 @@
 use std::fmt::Write as _;
 
 use crate::diagnostic::pointer_token;
+use std::borrow::Cow;
+
 use crate::parse::{CONTROL_CHARACTER, DUPLICATE_KEYS, Kind, LONE_SURROGATE, Node, Tape};
-use crate::rules::text::{find_special_token, is_blank, nearest, quoted, suggest_role};
+use crate::rules::text::{find_special_token, is_blank, is_blank_json, nearest, quoted, suggest_role};
 use crate::rules::{Rule, RuleSet, Severity, Target};
 
 const RECORD_KEYS: [&str; 3] = ["input", "preferred_output", "non_preferred_output"];
@@ -106,7 +108,7 @@ pub(crate) struct RecordChecker<'a> {
     pub messages: &'a mut Vec<MessageSummary>,
 }
 
-impl RecordChecker<'_> {
+impl<'a> RecordChecker<'a> {
     fn on(&self, rule: Rule) -> bool {
         self.rules.is_enabled(rule)
     }
@@ -115,12 +117,17 @@ impl RecordChecker<'_> {
         &self.tape.nodes[index]
     }
 
-    fn text(&self, index: usize) -> &[u8] {
+    fn text(&self, index: usize) -> Cow<'a, [u8]> {
         self.tape.text(self.line, &self.tape.nodes[index])
     }
 
+    /// A string's canonical text (see [`Tape::canonical`]): what comparisons and searches use.
+    fn canonical(&self, index: usize) -> &'a [u8] {
+        self.tape.canonical(self.line, &self.tape.nodes[index])
+    }
+
     fn is_string(&self, index: usize, expected: &str) -> bool {
-        self.node(index).kind == Kind::String && self.text(index) == expected.as_bytes()
+        self.node(index).kind == Kind::String && self.canonical(index) == expected.as_bytes()
     }
 
     fn push(&mut self, rule: Rule, node: usize, pointer: String, message: String, help: Option<String>) {
@@ -137,23 +144,15 @@ impl RecordChecker<'_> {
         });
     }
 
-    /// The members of an object as `(key, value)`, skipping members overridden by a later duplicate.
-    fn effective_members(&self, object: usize) -> impl Iterator<Item = (usize, usize)> + use<'_> {
-        let duplicates = self.node(object).has(DUPLICATE_KEYS);
-        self.tape.members(object).filter(move |&(key, _)| {
-            !duplicates || !crate::fingerprint::is_overridden(self.tape, self.line, object, key)
-        })
-    }
-
     /// Checks the whole record (the tape's root, an object).
     pub(crate) fn check(&mut self) {
         if self.tape.flags & (DUPLICATE_KEYS | LONE_SURROGATE | CONTROL_CHARACTER) != 0 {
             self.check_keys_and_strings();
         }
         let (mut input, mut preferred, mut non_preferred) = (None, None, None);
-        let members: Vec<(usize, usize)> = self.effective_members(0).collect();
-        for (key, value) in members {
-            match self.text(key) {
+        let (tape, line) = (self.tape, self.line);
+        for (key, value) in effective_members(tape, line, 0) {
+            match self.canonical(key) {
                 b"input" => input = Some(value),
                 b"preferred_output" => preferred = Some(value),
                 b"non_preferred_output" => non_preferred = Some(value),
@@ -186,8 +185,8 @@ impl RecordChecker<'_> {
             if node.kind == Kind::Object && node.has(DUPLICATE_KEYS) && self.on(Rule::DuplicateKey) {
                 let keys: Vec<usize> = self.tape.members(index).map(|(key, _)| key).collect();
                 for (position, &key) in keys.iter().enumerate() {
-                    if keys[..position].iter().any(|&earlier| self.text(earlier) == self.text(key)) {
-                        let name = crate::diagnostic::lossy_text(self.text(key));
+                    if keys[..position].iter().any(|&earlier| self.canonical(earlier) == self.canonical(key)) {
+                        let name = crate::diagnostic::lossy_text(&self.text(key));
                         self.push(
                             Rule::DuplicateKey,
                             key,
@@ -240,7 +239,7 @@ impl RecordChecker<'_> {
                     let contains = value <= target && target < self.node(value).next as usize;
                     if key == target || contains {
                         pointer.push('/');
-                        pointer.push_str(&pointer_token(self.text(key)));
+                        pointer.push_str(&pointer_token(&self.text(key)));
                         current = if key == target { target } else { value };
                         descended = true;
                         break;
@@ -280,8 +279,8 @@ impl RecordChecker<'_> {
         if !self.on(Rule::UnknownField) {
             return;
         }
-        let name = crate::diagnostic::lossy_text(self.text(key));
-        let pointer = format!("{parent_pointer}/{}", pointer_token(self.text(key)));
+        let name = crate::diagnostic::lossy_text(&self.text(key));
+        let pointer = format!("{parent_pointer}/{}", pointer_token(&self.text(key)));
         let help = match (name.as_str(), place) {
             ("chosen" | "rejected" | "prompt", "a record") => Some(
                 "this looks like the TRL layout (prompt/chosen/rejected); `dpolint convert` turns it into the Fireworks layout"
@@ -300,9 +299,9 @@ impl RecordChecker<'_> {
 
     fn check_input(&mut self, input: usize) {
         let (mut messages, mut tools) = (None, None);
-        let members: Vec<(usize, usize)> = self.effective_members(input).collect();
-        for (key, value) in members {
-            match self.text(key) {
+        let (tape, line) = (self.tape, self.line);
+        for (key, value) in effective_members(tape, line, input) {
+            match self.canonical(key) {
                 b"messages" => messages = Some(value),
                 b"tools" => tools = Some(value),
                 _ => self.unknown_key(key, "/input", &INPUT_KEYS, "`input`"),
@@ -339,9 +338,9 @@ impl RecordChecker<'_> {
     fn check_input_messages(&mut self, messages: usize) {
         let mut valid = std::mem::take(self.messages);
         valid.clear();
-        let elements: Vec<usize> = self.tape.elements(messages).collect();
-        for (index, element) in elements.into_iter().enumerate() {
-            if let Some(role) = self.check_message(element, MessageAt::Input(index)) {
+        let tape = self.tape;
+        for (index, element) in tape.elements(messages).enumerate() {
+            if let (Some(role), _) = self.check_message(element, MessageAt::Input(index)) {
                 valid.push(MessageSummary { index, node: element, role });
             }
         }
@@ -433,21 +432,17 @@ impl RecordChecker<'_> {
         }
     }
 
-    /// Checks one message object; returns its role when the role is one the target knows.
-    fn check_message(&mut self, message: usize, at: MessageAt) -> Option<Role> {
+    /// Checks one message object; returns its role when the role is one the target knows, and its
+    /// content node.
+    fn check_message(&mut self, message: usize, at: MessageAt) -> (Option<Role>, Option<usize>) {
         if self.node(message).kind != Kind::Object {
-            self.wrong_type(
-                message,
-                at.pointer(),
-                format!("{} ", at.describe()).trim_end(),
-                "an object with `role` and `content`",
-            );
-            return None;
+            self.wrong_type(message, at.pointer(), &at.describe(), "an object with `role` and `content`");
+            return (None, None);
         }
         let (mut role, mut content, mut name, mut weight) = (None, None, None, None);
-        let members: Vec<(usize, usize)> = self.effective_members(message).collect();
-        for (key, value) in members {
-            match self.text(key) {
+        let (tape, line) = (self.tape, self.line);
+        for (key, value) in effective_members(tape, line, message) {
+            match self.canonical(key) {
                 b"role" => role = Some(value),
                 b"content" => content = Some(value),
                 b"name" => name = Some(value),
@@ -502,7 +497,7 @@ impl RecordChecker<'_> {
         if let Some(weight) = weight {
             self.check_weight(weight, at);
         }
-        role
+        (role, content)
     }
 
     fn check_role(&mut self, message: usize, role: Option<usize>, at: MessageAt) -> Option<Role> {
@@ -520,7 +515,7 @@ impl RecordChecker<'_> {
             self.wrong_type(role, pointer(), "`role`", "a string (`system`, `user` or `assistant`)");
             return None;
         }
-        let valid = match self.text(role) {
+        let valid = match self.canonical(role) {
             b"system" => Some(Role::System),
             b"user" => Some(Role::User),
             b"assistant" => Some(Role::Assistant),
@@ -579,13 +574,10 @@ impl RecordChecker<'_> {
         let pointer = || format!("{}/content", at.pointer());
         match self.node(content).kind {
             Kind::String => {
-                self.check_text(
-                    content,
-                    content,
-                    role,
-                    at,
-                    self.text(content).to_vec().as_slice().is_empty() || is_blank(self.text(content)),
-                );
+                if self.is_blank_string(content) {
+                    self.report_empty(content, role, at);
+                }
+                self.check_special_tokens(content, || format!("{}/content", at.pointer()));
             }
             Kind::Array => {
                 if self.on(Rule::ContentParts) {
@@ -599,8 +591,8 @@ impl RecordChecker<'_> {
                     );
                 }
                 let mut blank = true;
-                let parts: Vec<usize> = self.tape.elements(content).collect();
-                for (position, part) in parts.into_iter().enumerate() {
+                let tape = self.tape;
+                for (position, part) in tape.elements(content).enumerate() {
                     let part_pointer = format!("{}/{position}", pointer());
                     if self.node(part).kind != Kind::Object {
                         self.wrong_type(
@@ -612,11 +604,12 @@ impl RecordChecker<'_> {
                         blank = false;
                         continue;
                     }
-                    let members: Vec<(usize, usize)> = self.effective_members(part).collect();
-                    let is_text =
-                        members.iter().any(|&(key, value)| self.text(key) == b"type" && self.is_string(value, "text"));
+                    let members: Vec<(usize, usize)> = effective_members(self.tape, self.line, part).collect();
+                    let is_text = members
+                        .iter()
+                        .any(|&(key, value)| self.canonical(key) == b"type" && self.is_string(value, "text"));
                     let text =
-                        members.iter().rev().find(|&&(key, _)| self.text(key) == b"text").map(|&(_, value)| value);
+                        members.iter().rev().find(|&&(key, _)| self.canonical(key) == b"text").map(|&(_, value)| value);
                     if !is_text {
                         blank = false;
                         continue;
@@ -636,8 +629,8 @@ impl RecordChecker<'_> {
                             blank = false;
                         }
                         Some(text) => {
-                            blank &= is_blank(self.text(text));
-                            self.check_special_tokens(text, format!("{part_pointer}/text"));
+                            blank &= is_blank(&self.text(text));
+                            self.check_special_tokens(text, || format!("{part_pointer}/text"));
                         }
                     }
                 }
@@ -650,11 +643,15 @@ impl RecordChecker<'_> {
     }
 
     /// DPO301 and DPO303 on a string content value.
-    fn check_text(&mut self, content: usize, string: usize, role: Option<Role>, at: MessageAt, blank: bool) {
-        if blank {
-            self.report_empty(content, role, at);
+    /// Whether a string's text is empty or whitespace-only, decoding only when it has to.
+    fn is_blank_string(&self, string: usize) -> bool {
+        let canonical = self.canonical(string);
+        match canonical.first() {
+            None => true,
+            // Most text starts with a visible character: no need to look further.
+            Some(&b) if b.is_ascii() && b != b'\\' && !matches!(b, b' ' | 0x09..=0x0D) => false,
+            Some(_) => is_blank_json(canonical),
         }
-        self.check_special_tokens(string, format!("{}/content", at.pointer()));
     }
 
     fn report_empty(&mut self, content: usize, role: Option<Role>, at: MessageAt) {
@@ -689,15 +686,15 @@ impl RecordChecker<'_> {
         }
     }
 
-    fn check_special_tokens(&mut self, string: usize, pointer: String) {
+    fn check_special_tokens(&mut self, string: usize, pointer: impl FnOnce() -> String) {
         if !self.on(Rule::SpecialToken) {
             return;
         }
-        if let Some(token) = find_special_token(self.text(string)) {
+        if let Some(token) = find_special_token(self.canonical(string)) {
             self.push(
                 Rule::SpecialToken,
                 string,
-                pointer,
+                pointer(),
                 format!("the text contains the chat-template token `{token}`"),
                 Some("store plain text: the trainer applies the model's chat template itself, so pre-templated text gets the tokens twice".into()),
             );
@@ -761,15 +758,11 @@ impl RecordChecker<'_> {
             );
         }
         let mut first_content = None;
-        let elements: Vec<usize> = self.tape.elements(array).collect();
-        for (index, element) in elements.into_iter().enumerate() {
-            self.check_message(element, MessageAt::Output(output, index));
-            if index == 0 && self.node(element).kind == Kind::Object {
-                first_content = self
-                    .effective_members(element)
-                    .filter(|&(key, _)| self.text(key) == b"content")
-                    .last()
-                    .map(|(_, value)| value);
+        let tape = self.tape;
+        for (index, element) in tape.elements(array).enumerate() {
+            let (_, content) = self.check_message(element, MessageAt::Output(output, index));
+            if index == 0 {
+                first_content = content;
             }
         }
         first_content
@@ -782,7 +775,7 @@ impl RecordChecker<'_> {
         }
         let (a, b) = (self.node(preferred), self.node(non_preferred));
         let identical = match (a.kind, b.kind) {
-            (Kind::String, Kind::String) => self.text(preferred) == self.text(non_preferred),
+            (Kind::String, Kind::String) => self.canonical(preferred) == self.canonical(non_preferred),
             (left, right) if left == right && !self.hashes.is_empty() => {
                 self.hashes[preferred] == self.hashes[non_preferred]
             }
@@ -818,8 +811,8 @@ impl RecordChecker<'_> {
             );
             return;
         }
-        let elements: Vec<usize> = self.tape.elements(tools).collect();
-        for (index, tool) in elements.into_iter().enumerate() {
+        let tape = self.tape;
+        for (index, tool) in tape.elements(tools).enumerate() {
             let pointer = format!("/input/tools/{index}");
             if self.node(tool).kind != Kind::Object {
                 let found = self.node(tool).kind.described();
@@ -832,8 +825,9 @@ impl RecordChecker<'_> {
                 );
                 continue;
             }
-            let members: Vec<(usize, usize)> = self.effective_members(tool).collect();
-            let field = |name: &[u8]| members.iter().find(|&&(key, _)| self.text(key) == name).map(|&(_, value)| value);
+            let members: Vec<(usize, usize)> = effective_members(self.tape, self.line, tool).collect();
+            let field =
+                |name: &[u8]| members.iter().find(|&&(key, _)| self.canonical(key) == name).map(|&(_, value)| value);
             let (kind, function) = (field(b"type"), field(b"function"));
             match kind {
                 None => self.push(
@@ -878,8 +872,9 @@ impl RecordChecker<'_> {
                 );
                 continue;
             }
-            let members: Vec<(usize, usize)> = self.effective_members(function).collect();
-            let field = |name: &[u8]| members.iter().find(|&&(key, _)| self.text(key) == name).map(|&(_, value)| value);
+            let members: Vec<(usize, usize)> = effective_members(self.tape, self.line, function).collect();
+            let field =
+                |name: &[u8]| members.iter().find(|&&(key, _)| self.canonical(key) == name).map(|&(_, value)| value);
             let (name, parameters, description) = (field(b"name"), field(b"parameters"), field(b"description"));
             match name {
                 None => self.push(
@@ -899,11 +894,11 @@ impl RecordChecker<'_> {
                         None,
                     );
                 }
-                Some(name) if !is_valid_tool_name(self.text(name)) => self.push(
+                Some(name) if !is_valid_tool_name(self.canonical(name)) => self.push(
                     Rule::InvalidTools,
                     name,
                     format!("{pointer}/function/name"),
-                    format!("invalid tool name {}", quoted(self.text(name))),
+                    format!("invalid tool name {}", quoted(&self.text(name))),
                     Some("tool names are 1 to 64 characters from `a-z`, `A-Z`, `0-9`, `_` and `-`".into()),
                 ),
                 Some(_) => {}
@@ -930,6 +925,14 @@ impl RecordChecker<'_> {
             }
         }
     }
+}
+
+/// The members of an object as `(key, value)`, skipping members overridden by a later duplicate
+/// (the last occurrence counts). Borrows only the tape, so checks can report while iterating.
+fn effective_members<'t>(tape: &'t Tape, line: &'t [u8], object: usize) -> impl Iterator<Item = (usize, usize)> + 't {
+    let duplicates = tape.nodes[object].has(DUPLICATE_KEYS);
+    tape.members(object)
+        .filter(move |&(key, _)| !duplicates || !crate::fingerprint::is_overridden(tape, line, object, key))
 }
 
 /// `^[a-zA-Z0-9_-]{1,64}$`

@@ -40,17 +40,63 @@ pub(crate) fn find_special_token(text: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// Whether the string whose canonical JSON text is `canonical` (see `Tape::canonical`) is empty or
+/// all Unicode `White_Space`, reading escapes in place instead of decoding the string.
+pub(crate) fn is_blank_json(canonical: &[u8]) -> bool {
+    let mut at = 0;
+    while at < canonical.len() {
+        if canonical[at] != b'\\' {
+            let next = canonical[at..].iter().position(|&b| b == b'\\').map_or(canonical.len(), |i| at + i);
+            if !is_blank(&canonical[at..next]) {
+                return false;
+            }
+            at = next;
+            continue;
+        }
+        let whitespace = match canonical.get(at + 1) {
+            Some(b'n' | b't' | b'r' | b'f') => {
+                at += 2;
+                true
+            }
+            Some(b'u') => {
+                // Canonical `\u` escapes are controls and lone surrogates: only U+000B is White_Space.
+                let blank = canonical.get(at + 2..at + 6) == Some(b"000b");
+                at += 6;
+                blank
+            }
+            _ => false,
+        };
+        if !whitespace {
+            return false;
+        }
+    }
+    true
+}
+
 /// Whether every character of `text` is Unicode `White_Space` (an empty text is blank too).
 ///
 /// `text` is UTF-8, or WTF-8 when it holds a lone surrogate (never whitespace).
 pub(crate) fn is_blank(text: &[u8]) -> bool {
-    // Most content starts with a visible ASCII character: answer without decoding.
-    match text.first() {
-        None => return true,
-        Some(&b) if b.is_ascii() && !matches!(b, b' ' | 0x09..=0x0D) => return false,
-        _ => {}
+    // Decode one character at a time and stop at the first that is not whitespace: most content
+    // answers at its first byte, and no text is decoded whole just to learn that.
+    let mut at = 0;
+    while at < text.len() {
+        let first = text[at];
+        let (code_point, len) = match first {
+            0x00..=0x7F => (u32::from(first), 1),
+            0xC0..=0xDF => (u32::from(first & 0x1F), 2),
+            0xE0..=0xEF => (u32::from(first & 0x0F), 3),
+            _ => (u32::from(first & 0x07), 4),
+        };
+        let Some(tail) = text.get(at + 1..at + len) else { return false };
+        let code_point = tail.iter().fold(code_point, |value, &b| (value << 6) | u32::from(b & 0x3F));
+        // Lone surrogates (WTF-8) are not characters, let alone whitespace.
+        if !char::from_u32(code_point).is_some_and(char::is_whitespace) {
+            return false;
+        }
+        at += len;
     }
-    String::from_utf8_lossy(text).chars().all(char::is_whitespace)
+    true
 }
 
 /// The valid role a misspelt or aliased role most likely means.
@@ -109,6 +155,12 @@ mod tests {
         assert!(!is_blank(b" x "));
         assert!(!is_blank("\u{200B}".as_bytes()), "zero width space is not White_Space");
         assert!(!is_blank(&[0xED, 0xA0, 0x80]), "a lone surrogate is not whitespace");
+        assert!(is_blank_json(br"\n\t \r\f\u000b"));
+        assert!(is_blank_json("\\n\u{3000}".as_bytes()));
+        assert!(!is_blank_json(br"\n\u0000"));
+        assert!(!is_blank_json(br"\n\\"));
+        assert!(!is_blank_json(br"\nx"));
+        assert!(is_blank_json(b""));
     }
 
     #[test]

@@ -1,0 +1,193 @@
+//! String scanning and decoding. The parser only validates strings and records what their escapes
+//! do (flags); text is decoded later, and only for the few strings whose meaning depends on it.
+
+use memchr::memchr2;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `x` that is zero (exact for the lowest such byte, which is the only
+/// one used).
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+#[inline(always)]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+/// The first `"` or `\` at or after `from`.
+///
+/// Runs between escapes are short in real text (a few dozen bytes), where a call into a SIMD
+/// search costs more than it saves; eight bytes at a time in a register finds those, and long runs
+/// go to memchr.
+#[inline]
+pub(crate) fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    let short_end = bytes.len().min(from + 32);
+    while at + 8 <= short_end {
+        let word = word_at(bytes, at);
+        let mask = zero_bytes(word ^ (ONES * u64::from(b'"'))) | zero_bytes(word ^ (ONES * u64::from(b'\\')));
+        if mask != 0 {
+            return Some(at + (mask.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr2(b'"', b'\\', &bytes[at..]).map(|i| at + i)
+}
+
+/// Appends the decoded text of a string's raw content (between the quotes, escapes already
+/// validated by the parser). A lone surrogate is kept as three WTF-8 bytes, so equality stays exact.
+pub(crate) fn decode_into(raw: &[u8], out: &mut Vec<u8>) {
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'\\', &raw[at..]) {
+        let escape = at + found;
+        out.extend_from_slice(&raw[at..escape]);
+        at = escape + 2;
+        match raw.get(escape + 1) {
+            Some(b'n') => out.push(b'\n'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b'b') => out.push(0x08),
+            Some(b'f') => out.push(0x0C),
+            Some(b'u') => {
+                let mut code_point = hex4(&raw[escape + 2..]);
+                at = escape + 6;
+                if (0xD800..0xDC00).contains(&code_point) && raw[at..].starts_with(b"\\u") {
+                    let low = hex4(&raw[at + 2..]);
+                    if (0xDC00..0xE000).contains(&low) {
+                        code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
+                        at += 6;
+                    }
+                }
+                push_code_point(code_point, out);
+            }
+            Some(&other) => out.push(other),
+            None => {}
+        }
+    }
+    out.extend_from_slice(&raw[at..]);
+}
+
+/// The decoded text of a string's raw content.
+pub(crate) fn decode(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    decode_into(raw, &mut out);
+    out
+}
+
+fn hex4(digits: &[u8]) -> u32 {
+    digits.iter().take(4).fold(0, |value, &digit| {
+        let nibble = match digit {
+            b'0'..=b'9' => digit - b'0',
+            b'a'..=b'f' => digit - b'a' + 10,
+            _ => digit.wrapping_sub(b'A').wrapping_add(10) & 0x0F,
+        };
+        value * 16 + u32::from(nibble)
+    })
+}
+
+/// UTF-8 for a scalar value, WTF-8 for a lone surrogate.
+pub(crate) fn push_code_point(code_point: u32, out: &mut Vec<u8>) {
+    match char::from_u32(code_point) {
+        Some(c) => {
+            let mut buffer = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+        }
+        None => out.extend_from_slice(&[
+            0xE0 | (code_point >> 12) as u8,
+            0x80 | ((code_point >> 6) & 0x3F) as u8,
+            0x80 | (code_point & 0x3F) as u8,
+        ]),
+    }
+}
+
+/// Appends the canonical JSON encoding (without quotes) of decoded text: `"` `\` and the short
+/// control escapes, other controls and lone surrogates as lowercase `\u00xx`, everything else
+/// literal. The parser builds the same text incrementally; this whole-string version checks it.
+#[cfg(test)]
+pub(crate) fn encode_canonical(text: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut at = 0;
+    while at < text.len() {
+        let byte = text[at];
+        match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0C => out.extend_from_slice(b"\\f"),
+            0x00..=0x1F => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 15)],
+            ]),
+            // A WTF-8 lone surrogate (ED A0..BF xx): written as its escape.
+            0xED if text.get(at + 1).is_some_and(|&next| next >= 0xA0) && at + 2 < text.len() => {
+                let code_point = (u32::from(byte & 0x0F) << 12)
+                    | (u32::from(text[at + 1] & 0x3F) << 6)
+                    | u32::from(text[at + 2] & 0x3F);
+                out.extend_from_slice(b"\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(HEX[((code_point >> shift) & 15) as usize]);
+                }
+                at += 3;
+                continue;
+            }
+            _ => out.push(byte),
+        }
+        at += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_first_quote_or_backslash_at_every_position() {
+        for len in 0..80 {
+            for position in 0..len {
+                for special in [b'"', b'\\'] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[position] = special;
+                    if position + 1 < len {
+                        bytes[position + 1] = b'"';
+                    }
+                    assert_eq!(find_quote_or_backslash(&bytes, 0), Some(position), "{len} {position}");
+                    let after = find_quote_or_backslash(&bytes, position + 1);
+                    assert_eq!(after, (position + 1 < len).then_some(position + 1));
+                }
+            }
+            assert_eq!(find_quote_or_backslash(&vec![0xFFu8; len], 0), None);
+        }
+    }
+
+    #[test]
+    fn decodes_every_escape() {
+        let raw = br#"a\"b\\c\/d\n\t\r\b\f\u00e9\ud83d\ude80\ud800x\u0041"#;
+        assert_eq!(decode(raw), b"a\"b\\c/d\n\t\r\x08\x0C\xC3\xA9\xF0\x9F\x9A\x80\xED\xA0\x80xA");
+    }
+
+    #[test]
+    fn canonical_encoding_is_injective_on_decoded_text() {
+        let mut out = Vec::new();
+        encode_canonical(b"q\"b\\\n\r\t\x08\x0C\x1b\x00\xC3\xA9/\xED\xA0\x80", &mut out);
+        let mut expected = br#"q\"b\\\n\r\t\b\f\u001b\u0000"#.to_vec();
+        expected.extend_from_slice("é/".as_bytes());
+        expected.extend_from_slice(br"\ud800");
+        assert_eq!(out, expected);
+        let mut round_trip = Vec::new();
+        decode_into(&out, &mut round_trip);
+        assert_eq!(round_trip, b"q\"b\\\n\r\t\x08\x0C\x1b\x00\xC3\xA9/\xED\xA0\x80");
+    }
+}
