@@ -16,6 +16,23 @@ use std::fmt;
 
 use strings::find_quote_or_backslash;
 
+/// The value of each hexadecimal digit; 0xFF for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// Node flag: the string has escapes (its text must be decoded to be read).
 pub(crate) const ESCAPED: u8 = 1;
 /// Node flag: the string has a `\uXXXX` escape of an unpaired UTF-16 surrogate.
@@ -628,20 +645,27 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
     }
 
     fn hex4(&self, at: usize) -> Result<u32, SyntaxError> {
-        let mut value = 0;
-        for i in at..at + 4 {
-            let Some(&b) = self.bytes.get(i) else {
-                return Err(self.end("four hexadecimal digits"));
-            };
-            let digit = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                b'A'..=b'F' => b - b'A' + 10,
-                _ => return Err(error_at(i, SyntaxErrorKind::InvalidUnicodeEscape)),
-            };
-            value = value * 16 + u32::from(digit);
+        if let Some(&[a, b, c, d]) = self.bytes.get(at..at + 4) {
+            let [a, b, c, d] = [a, b, c, d].map(|digit| HEX_VALUES[usize::from(digit)]);
+            if (a | b | c | d) & 0xF0 == 0 {
+                return Ok(u32::from(a) << 12 | u32::from(b) << 8 | u32::from(c) << 4 | u32::from(d));
+            }
         }
-        Ok(value)
+        self.hex4_error(at)
+    }
+
+    #[cold]
+    fn hex4_error(&self, at: usize) -> Result<u32, SyntaxError> {
+        for i in at..at + 4 {
+            match self.bytes.get(i) {
+                None => return Err(self.end("four hexadecimal digits")),
+                Some(&digit) if HEX_VALUES[usize::from(digit)] > 15 => {
+                    return Err(error_at(i, SyntaxErrorKind::InvalidUnicodeEscape));
+                }
+                Some(_) => {}
+            }
+        }
+        Err(error_at(at, SyntaxErrorKind::InvalidUnicodeEscape))
     }
 
     /// Validates a string and records what its escapes do. Nothing is copied unless the string
@@ -651,8 +675,6 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         let start = self.pos;
         let mut flags = 0;
         let mut run = start + 1;
-        // Where this string's canonical text starts in the arena, once it needs one.
-        let mut copy_from: Option<usize> = None;
         loop {
             let Some(special) = find_quote_or_backslash(bytes, run) else {
                 if let Some(control) = self.first_control(run, bytes.len()) {
@@ -665,56 +687,77 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
             }
             if bytes[special] == b'"' {
                 self.pos = special + 1;
-                match copy_from {
-                    Some(from) => {
-                        self.tape.canonical.extend_from_slice(&bytes[run..special]);
-                        let len = self.tape.canonical.len() - from;
-                        self.push(Kind::String, start, flags, from, len);
-                    }
-                    None => self.push(Kind::String, start, flags, start + 1, special - start - 1),
-                }
+                self.push(Kind::String, start, flags, start + 1, special - start - 1);
                 return Ok(());
             }
             flags |= ESCAPED;
-            let Some(&escape) = bytes.get(special + 1) else {
-                return Err(self.end("an escape character"));
-            };
-            let mut piece = Piece::default();
-            let end = match escape {
-                b'"' | b'\\' | b'n' | b't' | b'r' => special + 2,
-                b'b' | b'f' => {
-                    flags |= CONTROL_CHARACTER;
-                    special + 2
-                }
-                b'/' => {
-                    piece = Piece::new(b"/");
-                    special + 2
-                }
-                b'u' => {
-                    let mut end = special + 6;
-                    flags |= self.unicode_escape(special + 2, &mut end, &mut piece)?;
-                    end
-                }
-                _ => {
-                    let found = self.char_at(special + 1);
-                    return Err(error_at(special + 1, SyntaxErrorKind::InvalidEscape(found)));
-                }
-            };
-            if BUILD {
-                if piece.len > 0 && copy_from.is_none() {
-                    // The first non-canonical escape: the text so far is canonical; copy it.
-                    flags |= NONCANONICAL;
-                    copy_from = Some(self.tape.canonical.len());
-                    self.tape.canonical.extend_from_slice(&bytes[start + 1..special]);
-                } else if copy_from.is_some() {
-                    self.tape.canonical.extend_from_slice(&bytes[run..special]);
-                }
-                if copy_from.is_some() {
-                    let canonical = if piece.len > 0 { piece.as_slice() } else { &bytes[special..end] };
-                    self.tape.canonical.extend_from_slice(canonical);
-                }
+            let (end, escape_flags, piece) = self.escape(special)?;
+            flags |= escape_flags;
+            if BUILD && piece.len > 0 {
+                return self.string_copying(start, special, flags);
             }
             run = end;
+        }
+    }
+
+    /// The rest of a string that needs a canonical copy, from its first non-canonical escape at
+    /// `escape`: one byte at a time into the arena (escapes are dense in such strings, which makes
+    /// this faster than searching and copying runs).
+    fn string_copying(&mut self, start: usize, escape: usize, mut flags: u8) -> Result<(), SyntaxError> {
+        let bytes = self.bytes;
+        let mut arena = std::mem::take(&mut self.tape.canonical);
+        let from = arena.len();
+        // The canonical text is never longer than the source.
+        arena.reserve(bytes.len() - start);
+        arena.extend_from_slice(&bytes[start + 1..escape]);
+        let mut at = escape;
+        let result = loop {
+            let Some(&byte) = bytes.get(at) else {
+                break Err(self.end("`\"` to close the string"));
+            };
+            match byte {
+                b'"' => break Ok(at),
+                b'\\' => match self.escape(at) {
+                    Ok((end, escape_flags, piece)) => {
+                        flags |= escape_flags;
+                        arena.extend_from_slice(if piece.len > 0 { piece.as_slice() } else { &bytes[at..end] });
+                        at = end;
+                    }
+                    Err(error) => break Err(error),
+                },
+                0x00..=0x1F => break Err(error_at(at, SyntaxErrorKind::ControlInString(byte))),
+                _ => {
+                    arena.push(byte);
+                    at += 1;
+                }
+            }
+        };
+        let len = arena.len() - from;
+        self.tape.canonical = arena;
+        let end = result?;
+        self.pos = end + 1;
+        self.push(Kind::String, start, flags | NONCANONICAL, from, len);
+        Ok(())
+    }
+
+    /// Validates the escape whose backslash is at `at`: returns where it ends, the flags it sets,
+    /// and its canonical bytes when the source did not write it canonically (empty otherwise).
+    #[inline]
+    fn escape(&self, at: usize) -> Result<(usize, u8, Piece), SyntaxError> {
+        let Some(&escape) = self.bytes.get(at + 1) else {
+            return Err(self.end("an escape character"));
+        };
+        match escape {
+            b'"' | b'\\' | b'n' | b't' | b'r' => Ok((at + 2, 0, Piece::default())),
+            b'b' | b'f' => Ok((at + 2, CONTROL_CHARACTER, Piece::default())),
+            b'/' => Ok((at + 2, 0, Piece::new(b"/"))),
+            b'u' => {
+                let mut end = at + 6;
+                let mut piece = Piece::default();
+                let flags = self.unicode_escape(at + 2, &mut end, &mut piece)?;
+                Ok((end, flags, piece))
+            }
+            _ => Err(error_at(at + 1, SyntaxErrorKind::InvalidEscape(self.char_at(at + 1)))),
         }
     }
 

@@ -23,12 +23,12 @@ fn word_at(bytes: &[u8], at: usize) -> u64 {
 /// The first `"` or `\` at or after `from`.
 ///
 /// Runs between escapes are short in real text (a few dozen bytes), where a call into a SIMD
-/// search costs more than it saves; eight bytes at a time in a register finds those, and long runs
-/// go to memchr.
+/// search costs more than it saves; eight bytes at a time in a register finds those, and what is
+/// left after 128 bytes goes to memchr.
 #[inline]
 pub(crate) fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
-    let short_end = bytes.len().min(from + 32);
+    let short_end = bytes.len().min(from + 128);
     while at + 8 <= short_end {
         let word = word_at(bytes, at);
         let mask = zero_bytes(word ^ (ONES * u64::from(b'"'))) | zero_bytes(word ^ (ONES * u64::from(b'\\')));
