@@ -11,162 +11,10 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-const WORDS: &[&str] = &[
-    "the",
-    "model",
-    "should",
-    "answer",
-    "with",
-    "care",
-    "and",
-    "cite",
-    "sources",
-    "when",
-    "possible",
-    "relativity",
-    "energy",
-    "mass",
-    "équation",
-    "naïve",
-    "café",
-    "東京",
-    "数据",
-    "данные",
-    "🚀",
-    "\"quoted\"",
-    "back\\slash",
-    "tab\tnewline\n",
-    "code",
-    "`fn",
-    "main()",
-    "{}`",
-    "<tag>",
-    "&",
-    "100%",
-    "3.14159",
-];
+#[path = "../bench/generator.rs"]
+mod generator;
 
-/// splitmix64: small, fast and the same everywhere.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// exp(N(0, sigma)) by Box-Muller.
-    fn log_normal(&mut self, sigma: f64) -> f64 {
-        let u1 = self.unit().max(f64::MIN_POSITIVE);
-        let u2 = self.unit();
-        let normal = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-        (normal * sigma).exp()
-    }
-}
-
-fn text(random: &mut Random, mean_words: f64) -> String {
-    let words = ((random.log_normal(0.8) * mean_words) as usize).max(1);
-    (0..words).map(|_| WORDS[random.below(WORDS.len())]).collect::<Vec<_>>().join(" ")
-}
-
-/// A JSON string literal, escaping like Python's `json.dumps` (`ascii`: every non-ASCII as `\uXXXX`).
-fn quote(text: &str, ascii: bool, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if ascii && !c.is_ascii() => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn message(role: &str, content: &str, ascii: bool, out: &mut String) {
-    out.push_str("{\"role\": ");
-    quote(role, ascii, out);
-    out.push_str(", \"content\": ");
-    quote(content, ascii, out);
-    out.push('}');
-}
-
-const TOOL: &str = r#"[{"type": "function", "function": {"name": "get_weather", "description": "Get weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]"#;
-
-/// The six schema errors of `--bad-every`.
-#[derive(Clone, Copy)]
-enum Defect {
-    MissingNonPreferred,
-    RobotRole,
-    NullContent,
-    UserOutput,
-    EmptyMessages,
-    ExtraTurn,
-}
-
-fn record(random: &mut Random, defect: Option<Defect>) -> String {
-    let system = (random.unit() < 0.3).then(|| text(random, 20.0));
-    let user = text(random, 60.0);
-    let tools = random.unit() < 0.1;
-    let preferred = text(random, 120.0);
-    let non_preferred = text(random, 60.0);
-    let ascii = random.unit() < 0.2;
-
-    let mut out = String::with_capacity(4096);
-    out.push_str("{\"input\": {\"messages\": [");
-    if !matches!(defect, Some(Defect::EmptyMessages)) {
-        if let Some(system) = &system {
-            message("system", system, ascii, &mut out);
-            out.push_str(", ");
-        }
-        let role = if matches!(defect, Some(Defect::RobotRole)) { "robot" } else { "user" };
-        message(role, &user, ascii, &mut out);
-    }
-    out.push(']');
-    if tools {
-        out.push_str(", \"tools\": ");
-        out.push_str(TOOL);
-    }
-    out.push_str("}, \"preferred_output\": [");
-    match defect {
-        Some(Defect::NullContent) => out.push_str("{\"role\": \"assistant\", \"content\": null}"),
-        Some(Defect::UserOutput) => message("user", &preferred, ascii, &mut out),
-        _ => message("assistant", &preferred, ascii, &mut out),
-    }
-    if matches!(defect, Some(Defect::ExtraTurn)) {
-        out.push_str(", ");
-        message("assistant", "extra turn", ascii, &mut out);
-    }
-    out.push(']');
-    if !matches!(defect, Some(Defect::MissingNonPreferred)) {
-        out.push_str(", \"non_preferred_output\": [");
-        message("assistant", &non_preferred, ascii, &mut out);
-        out.push(']');
-    }
-    out.push_str("}\n");
-    out
-}
+use generator::{DEFECTS, Random, record};
 
 fn run() -> io::Result<ExitCode> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -185,18 +33,10 @@ fn run() -> io::Result<ExitCode> {
         eprintln!("usage: gen_dpo OUT.jsonl N [--bad-every K] [--seed S]");
         return Ok(ExitCode::from(2));
     };
-    let defects = [
-        Defect::MissingNonPreferred,
-        Defect::RobotRole,
-        Defect::NullContent,
-        Defect::UserOutput,
-        Defect::EmptyMessages,
-        Defect::ExtraTurn,
-    ];
     let mut random = Random(seed);
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     for i in 0..count {
-        let defect = (bad_every > 0 && i % bad_every == bad_every - 1).then(|| defects[random.below(defects.len())]);
+        let defect = (bad_every > 0 && i % bad_every == bad_every - 1).then(|| DEFECTS[random.below(DEFECTS.len())]);
         out.write_all(record(&mut random, defect).as_bytes())?;
     }
     out.flush()?;

@@ -41,6 +41,8 @@
 
 #![deny(unsafe_code)]
 
+#[doc(hidden)]
+pub mod bench_support;
 mod diagnostic;
 mod error;
 mod fingerprint;

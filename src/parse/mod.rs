@@ -14,7 +14,7 @@ pub(crate) mod strings;
 use std::borrow::Cow;
 use std::fmt;
 
-use strings::find_quote_or_backslash;
+use strings::{find_quote_or_backslash, first_special_in_word};
 
 /// The value of each hexadecimal digit; 0xFF for every other byte.
 const HEX_VALUES: [u8; 256] = {
@@ -306,21 +306,13 @@ pub(crate) fn validate_document(bytes: &[u8], tape: &mut Tape, max_depth: usize)
     Parser::<false> { bytes, pos: 0, tape, max_depth, check_controls: true }.parse()
 }
 
-/// Whether any byte is below 0x20 (other than the JSON whitespace that is harmless outside strings is
-/// still counted: a tab between tokens forces the careful path, which is rare and correct).
+/// Whether any byte is below 0x20. Only then must strings be scanned for raw control characters
+/// (a tab between tokens also counts: the careful path is rare and still correct).
 pub(crate) fn has_control_byte(bytes: &[u8]) -> bool {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-        // A byte is below 0x20 when subtracting 0x20 borrows into its high bit and it did not have
-        // the high bit set before.
-        if x.wrapping_sub(LOW * 0x20) & !x & HIGH != 0 {
-            return true;
-        }
-    }
-    words.remainder().iter().any(|&b| b < 0x20)
+    // The minimum of each block vectorizes well; most lines have no byte below 0x20 at all.
+    let mut blocks = bytes.chunks_exact(64);
+    let found = blocks.by_ref().any(|block| block.iter().fold(u8::MAX, |min, &b| min.min(b)) < 0x20);
+    found || blocks.remainder().iter().any(|&b| b < 0x20)
 }
 
 struct Parser<'a, 't, const BUILD: bool> {
@@ -691,18 +683,23 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
                 return Ok(());
             }
             flags |= ESCAPED;
-            let (end, escape_flags, piece) = self.escape(special)?;
-            flags |= escape_flags;
-            if BUILD && piece.len > 0 {
+            // The common escapes are canonical and set no flag: skip them without a call.
+            if let Some(b'"' | b'\\' | b'n' | b't' | b'r') = bytes.get(special + 1) {
+                run = special + 2;
+                continue;
+            }
+            let escape = self.escape(special)?;
+            flags |= escape.flags;
+            if BUILD && escape.replacement.is_some() {
                 return self.string_copying(start, special, flags);
             }
-            run = end;
+            run = escape.end;
         }
     }
 
     /// The rest of a string that needs a canonical copy, from its first non-canonical escape at
-    /// `escape`: one byte at a time into the arena (escapes are dense in such strings, which makes
-    /// this faster than searching and copying runs).
+    /// `escape`, into the arena. Such strings have dense escapes (every non-ASCII character, in
+    /// `ensure_ascii` output), so runs are copied eight bytes at a time without a search call.
     fn string_copying(&mut self, start: usize, escape: usize, mut flags: u8) -> Result<(), SyntaxError> {
         let bytes = self.bytes;
         let mut arena = std::mem::take(&mut self.tape.canonical);
@@ -712,16 +709,29 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         arena.extend_from_slice(&bytes[start + 1..escape]);
         let mut at = escape;
         let result = loop {
+            // Copy a word at a time; keep only the bytes before the first special one.
+            while at + 8 <= bytes.len() {
+                let kept = first_special_in_word(bytes, at).unwrap_or(8);
+                arena.extend_from_slice(&bytes[at..at + 8]);
+                arena.truncate(arena.len() - 8 + kept);
+                at += kept;
+                if kept < 8 {
+                    break;
+                }
+            }
             let Some(&byte) = bytes.get(at) else {
                 break Err(self.end("`\"` to close the string"));
             };
             match byte {
                 b'"' => break Ok(at),
                 b'\\' => match self.escape(at) {
-                    Ok((end, escape_flags, piece)) => {
-                        flags |= escape_flags;
-                        arena.extend_from_slice(if piece.len > 0 { piece.as_slice() } else { &bytes[at..end] });
-                        at = end;
+                    Ok(escape) => {
+                        flags |= escape.flags;
+                        match escape.replacement {
+                            Some(code_point) => push_canonical(code_point, &mut arena),
+                            None => arena.extend_from_slice(&bytes[at..escape.end]),
+                        }
+                        at = escape.end;
                     }
                     Err(error) => break Err(error),
                 },
@@ -740,104 +750,89 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         Ok(())
     }
 
-    /// Validates the escape whose backslash is at `at`: returns where it ends, the flags it sets,
-    /// and its canonical bytes when the source did not write it canonically (empty otherwise).
+    /// Validates the escape whose backslash is at `at`.
     #[inline]
-    fn escape(&self, at: usize) -> Result<(usize, u8, Piece), SyntaxError> {
+    fn escape(&self, at: usize) -> Result<Escape, SyntaxError> {
         let Some(&escape) = self.bytes.get(at + 1) else {
             return Err(self.end("an escape character"));
         };
+        let short = |flags, replacement| Ok(Escape { end: at + 2, flags, replacement });
         match escape {
-            b'"' | b'\\' | b'n' | b't' | b'r' => Ok((at + 2, 0, Piece::default())),
-            b'b' | b'f' => Ok((at + 2, CONTROL_CHARACTER, Piece::default())),
-            b'/' => Ok((at + 2, 0, Piece::new(b"/"))),
-            b'u' => {
-                let mut end = at + 6;
-                let mut piece = Piece::default();
-                let flags = self.unicode_escape(at + 2, &mut end, &mut piece)?;
-                Ok((end, flags, piece))
-            }
+            b'"' | b'\\' | b'n' | b't' | b'r' => short(0, None),
+            b'b' | b'f' => short(CONTROL_CHARACTER, None),
+            b'/' => short(0, Some(u32::from(b'/'))),
+            b'u' => self.unicode_escape(at),
             _ => Err(error_at(at + 1, SyntaxErrorKind::InvalidEscape(self.char_at(at + 1)))),
         }
     }
 
-    /// Validates `\uXXXX` (hex digits at `digits`), pairing a high surrogate with a following low
-    /// one (moving `end` past it). Returns the flags the escape sets; when the escape is not how a
-    /// canonical encoder writes this character, `piece` gets the canonical bytes.
-    fn unicode_escape(&self, digits: usize, end: &mut usize, piece: &mut Piece) -> Result<u8, SyntaxError> {
-        let mut code_point = self.hex4(digits)?;
-        let lowercase = !self.bytes[digits..digits + 4].iter().any(u8::is_ascii_uppercase);
+    /// Validates the `\uXXXX` escape at `at`, pairing a high surrogate with a following escaped
+    /// low one.
+    fn unicode_escape(&self, at: usize) -> Result<Escape, SyntaxError> {
+        let mut code_point = self.hex4(at + 2)?;
+        let mut end = at + 6;
         let mut flags = 0;
-        if (0xD800..0xDC00).contains(&code_point)
-            && self.bytes[*end..].starts_with(b"\\u")
-            && (0xDC00..0xE000).contains(&self.hex4(*end + 2)?)
-        {
-            // A surrogate pair: one character, canonically written as UTF-8.
-            let low = self.hex4(*end + 2)?;
-            code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
-            *end += 6;
-        } else if (0xD800..0xE000).contains(&code_point) {
+        if (0xD800..0xDC00).contains(&code_point) && self.bytes[end..].starts_with(b"\\u") {
+            let low = self.hex4(end + 2)?;
+            if (0xDC00..0xE000).contains(&low) {
+                // A surrogate pair: one character, canonically written as UTF-8.
+                code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
+                end += 6;
+            }
+        }
+        if (0xD800..0xE000).contains(&code_point) {
             flags |= LONE_SURROGATE;
         }
-        let canonical_escape = match code_point {
-            0x08 | 0x09 | 0x0A | 0x0C | 0x0D => false,
-            0x00..=0x1F | 0xD800..=0xDFFF => lowercase,
-            _ => false,
-        };
         if code_point < 0x20 && !matches!(code_point, 0x09 | 0x0A | 0x0D) {
             flags |= CONTROL_CHARACTER;
         }
-        if !canonical_escape {
-            *piece = Piece::canonical(code_point);
-        }
-        Ok(flags)
+        // Canonical encoders write only controls without a short form and lone surrogates as
+        // `\u`, in lowercase hex.
+        let canonical = match code_point {
+            0x08 | 0x09 | 0x0A | 0x0C | 0x0D => false,
+            0x00..=0x1F | 0xD800..=0xDFFF => !self.bytes[at + 2..at + 6].iter().any(u8::is_ascii_uppercase),
+            _ => false,
+        };
+        Ok(Escape { end, flags, replacement: (!canonical).then_some(code_point) })
     }
 }
 
-/// The canonical bytes of one escape (at most six).
-#[derive(Default)]
-struct Piece {
-    bytes: [u8; 6],
-    len: usize,
+/// A validated escape.
+struct Escape {
+    /// Offset just past the escape (past both halves of a surrogate pair).
+    end: usize,
+    flags: u8,
+    /// The character, when the source did not spell it the canonical way.
+    replacement: Option<u32>,
 }
 
-impl Piece {
-    fn new(bytes: &[u8]) -> Piece {
-        let mut piece = Piece::default();
-        piece.bytes[..bytes.len()].copy_from_slice(bytes);
-        piece.len = bytes.len();
-        piece
-    }
-
-    /// How a canonical encoder writes `code_point`.
-    fn canonical(code_point: u32) -> Piece {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        match code_point {
-            0x08 => Piece::new(b"\\b"),
-            0x09 => Piece::new(b"\\t"),
-            0x0A => Piece::new(b"\\n"),
-            0x0C => Piece::new(b"\\f"),
-            0x0D => Piece::new(b"\\r"),
-            0x22 => Piece::new(b"\\\""),
-            0x5C => Piece::new(b"\\\\"),
-            0x00..=0x1F | 0xD800..=0xDFFF => {
-                let mut escape = *b"\\u0000";
-                for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
-                    escape[2 + i] = HEX[((code_point >> shift) & 15) as usize];
-                }
-                Piece::new(&escape)
-            }
-            // Not a surrogate (handled above), so a character.
-            _ => {
-                let mut utf8 = [0; 4];
-                let c = char::from_u32(code_point).unwrap_or(char::REPLACEMENT_CHARACTER);
-                Piece::new(c.encode_utf8(&mut utf8).as_bytes())
-            }
-        }
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        &self.bytes[..self.len]
+/// Appends how a canonical encoder writes `code_point` (see [`Tape::canonical`]).
+#[inline]
+fn push_canonical(code_point: u32, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hex = |shift: u32| HEX[((code_point >> shift) & 15) as usize];
+    match code_point {
+        0x80..=0x7FF => out.extend_from_slice(&[0xC0 | (code_point >> 6) as u8, 0x80 | (code_point & 0x3F) as u8]),
+        0x800..=0xD7FF | 0xE000..=0xFFFF => out.extend_from_slice(&[
+            0xE0 | (code_point >> 12) as u8,
+            0x80 | ((code_point >> 6) & 0x3F) as u8,
+            0x80 | (code_point & 0x3F) as u8,
+        ]),
+        0x10000.. => out.extend_from_slice(&[
+            0xF0 | (code_point >> 18) as u8,
+            0x80 | ((code_point >> 12) & 0x3F) as u8,
+            0x80 | ((code_point >> 6) & 0x3F) as u8,
+            0x80 | (code_point & 0x3F) as u8,
+        ]),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x09 => out.extend_from_slice(b"\\t"),
+        0x0A => out.extend_from_slice(b"\\n"),
+        0x0C => out.extend_from_slice(b"\\f"),
+        0x0D => out.extend_from_slice(b"\\r"),
+        0x22 => out.extend_from_slice(b"\\\""),
+        0x5C => out.extend_from_slice(b"\\\\"),
+        0x00..=0x1F | 0xD800..=0xDFFF => out.extend_from_slice(&[b'\\', b'u', hex(12), hex(8), hex(4), hex(0)]),
+        _ => out.push(code_point as u8),
     }
 }
 

@@ -20,6 +20,17 @@ fn word_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(word)
 }
 
+/// In the eight bytes at `at`: the index of the first `"`, `\` or control byte, if any.
+#[inline(always)]
+pub(crate) fn first_special_in_word(bytes: &[u8], at: usize) -> Option<usize> {
+    let word = word_at(bytes, at);
+    let mask = zero_bytes(word ^ (ONES * u64::from(b'"')))
+        | zero_bytes(word ^ (ONES * u64::from(b'\\')))
+        // Bytes below 0x20: subtracting 0x20 borrows into the high bit (exact for the lowest).
+        | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS);
+    (mask != 0).then(|| (mask.trailing_zeros() / 8) as usize)
+}
+
 /// The first `"` or `\` at or after `from`.
 ///
 /// Runs between escapes are short in real text (a few dozen bytes), where a call into a SIMD
@@ -170,6 +181,15 @@ mod tests {
             }
             assert_eq!(find_quote_or_backslash(&vec![0xFFu8; len], 0), None);
         }
+    }
+
+    #[test]
+    fn finds_the_first_special_byte_in_a_word() {
+        assert_eq!(first_special_in_word(b"abcdefgh", 0), None);
+        assert_eq!(first_special_in_word(b"abc\"e\\gh", 0), Some(3));
+        assert_eq!(first_special_in_word(b"abcde\\\"h", 0), Some(5));
+        assert_eq!(first_special_in_word(b"ab\x01de\"gh", 0), Some(2));
+        assert_eq!(first_special_in_word(b"\xff\xfe\x80\x7f !#]", 0), None);
     }
 
     #[test]

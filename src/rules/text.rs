@@ -32,7 +32,17 @@ pub(crate) fn find_special_token(text: &[u8]) -> Option<&'static str> {
     while let Some(found) = memchr2(b'<', b'[', &text[from..]) {
         let at = from + found;
         let rest = &text[at..];
-        if let Some(token) = SPECIAL_TOKENS.iter().find(|token| rest.starts_with(token.as_bytes())) {
+        // Only tokens that share the next byte can match: most `<` in text start an HTML tag.
+        let candidates: &[&'static str] = match rest.get(..2) {
+            Some(b"<|") => &SPECIAL_TOKENS[..14],
+            Some(b"<s") => &["<s>", "<start_of_turn>"],
+            Some(b"</") => &["</s>"],
+            Some(b"<e") => &["<end_of_turn>"],
+            Some(b"[I") => &["[INST]"],
+            Some(b"[/") => &["[/INST]"],
+            _ => &[],
+        };
+        if let Some(token) = candidates.iter().find(|token| rest.starts_with(token.as_bytes())) {
             return Some(token);
         }
         from = at + 1;
@@ -136,6 +146,14 @@ pub(crate) fn quoted(text: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_token_is_found() {
+        for token in SPECIAL_TOKENS {
+            let text = format!("before <b> [x] {token} after");
+            assert_eq!(find_special_token(text.as_bytes()), Some(token), "{token}");
+        }
+    }
 
     #[test]
     fn finds_listed_tokens_only() {
