@@ -29,7 +29,7 @@ pub fn check(bytes: &[u8]) -> usize {
     let mut count = 0;
     for line in bytes.split(|&b| b == b'\n').filter(|line| !line.is_empty()) {
         findings.clear();
-        let _ = check_line(line, true, 0, &line_rules, &mut scratch, &mut findings);
+        let _ = check_line(line, true, 0, false, &line_rules, &mut scratch, &mut findings);
         count += findings.len();
     }
     count

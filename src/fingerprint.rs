@@ -2,7 +2,7 @@
 //! (up to hash collisions): key order and whitespace do not matter, escapes are decoded, numbers
 //! compare as written, and with duplicate keys the last occurrence counts.
 
-use xxhash_rust::xxh3::{xxh3_128, xxh3_128_with_seed};
+use xxhash_rust::xxh3::xxh3_128_with_seed;
 
 use crate::parse::{DUPLICATE_KEYS, Kind, Tape};
 
@@ -15,11 +15,19 @@ const FALSE: u128 = 0x0066_616c_7365;
 const ARRAY: u128 = 0x0061_7272_6179;
 const OBJECT: u128 = 0x6f62_6a65_6374;
 
+/// Combines two fingerprints into one (not commutative). Two 64-bit folded multiplies, the mixing
+/// step of wyhash and foldhash: a few instructions instead of hashing 32 bytes.
+#[inline]
 fn mix(a: u128, b: u128) -> u128 {
-    let mut bytes = [0; 32];
-    bytes[..16].copy_from_slice(&a.to_le_bytes());
-    bytes[16..].copy_from_slice(&b.to_le_bytes());
-    xxh3_128(&bytes)
+    const K: [u64; 4] = [0x243F_6A88_85A3_08D3, 0x1319_8A2E_0370_7344, 0xA409_3822_299F_31D0, 0x082E_FA98_EC4E_6C89];
+    let fold = |x: u64, y: u64| {
+        let product = u128::from(x) * u128::from(y);
+        (product as u64) ^ ((product >> 64) as u64)
+    };
+    let (a_low, a_high, b_low, b_high) = (a as u64, (a >> 64) as u64, b as u64, (b >> 64) as u64);
+    let low = fold(a_low ^ K[0], b_high ^ K[1]) ^ fold(a_high ^ K[2], b_low ^ K[3]);
+    let high = fold(a_low ^ K[3], b_low ^ K[0]) ^ fold(a_high ^ K[1], b_high ^ K[2]);
+    (u128::from(high) << 64) | u128::from(low)
 }
 
 /// What duplicate and conflict detection need from one record.

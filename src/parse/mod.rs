@@ -637,13 +637,18 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
     }
 
     fn hex4(&self, at: usize) -> Result<u32, SyntaxError> {
-        if let Some(&[a, b, c, d]) = self.bytes.get(at..at + 4) {
-            let [a, b, c, d] = [a, b, c, d].map(|digit| HEX_VALUES[usize::from(digit)]);
-            if (a | b | c | d) & 0xF0 == 0 {
-                return Ok(u32::from(a) << 12 | u32::from(b) << 8 | u32::from(c) << 4 | u32::from(d));
-            }
+        match self.hex4_value(at) {
+            Some(value) => Ok(value),
+            None => self.hex4_error(at),
         }
-        self.hex4_error(at)
+    }
+
+    /// The value of four hexadecimal digits at `at`, if they are four hexadecimal digits.
+    #[inline]
+    fn hex4_value(&self, at: usize) -> Option<u32> {
+        let &[a, b, c, d] = self.bytes.get(at..at + 4)? else { return None };
+        let [a, b, c, d] = [a, b, c, d].map(|digit| HEX_VALUES[usize::from(digit)]);
+        ((a | b | c | d) & 0xF0 == 0).then(|| u32::from(a) << 12 | u32::from(b) << 8 | u32::from(c) << 4 | u32::from(d))
     }
 
     #[cold]
@@ -724,6 +729,33 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
             };
             match byte {
                 b'"' => break Ok(at),
+                // The escape that fills `ensure_ascii` output: a character of the Basic
+                // Multilingual Plane beyond ASCII, canonically written as its UTF-8 bytes.
+                b'\\' if bytes.get(at + 1) == Some(&b'u') => match self.hex4_value(at + 2) {
+                    Some(code_point @ 0x80..0x800) => {
+                        arena.extend_from_slice(&[0xC0 | (code_point >> 6) as u8, 0x80 | (code_point & 0x3F) as u8]);
+                        at += 6;
+                    }
+                    Some(code_point @ (0x800..0xD800 | 0xE000..)) => {
+                        arena.extend_from_slice(&[
+                            0xE0 | (code_point >> 12) as u8,
+                            0x80 | ((code_point >> 6) & 0x3F) as u8,
+                            0x80 | (code_point & 0x3F) as u8,
+                        ]);
+                        at += 6;
+                    }
+                    _ => match self.escape(at) {
+                        Ok(escape) => {
+                            flags |= escape.flags;
+                            match escape.replacement {
+                                Some(code_point) => push_canonical(code_point, &mut arena),
+                                None => arena.extend_from_slice(&bytes[at..escape.end]),
+                            }
+                            at = escape.end;
+                        }
+                        Err(error) => break Err(error),
+                    },
+                },
                 b'\\' => match self.escape(at) {
                     Ok(escape) => {
                         flags |= escape.flags;

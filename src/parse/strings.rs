@@ -8,12 +8,12 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// High bit set in each byte of `x` that is zero (exact for the lowest such byte, which is the only
 /// one used).
-#[inline(always)]
+#[inline]
 fn zero_bytes(x: u64) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGHS
 }
 
-#[inline(always)]
+#[inline]
 fn word_at(bytes: &[u8], at: usize) -> u64 {
     let mut word = [0; 8];
     word.copy_from_slice(&bytes[at..at + 8]);
@@ -21,7 +21,7 @@ fn word_at(bytes: &[u8], at: usize) -> u64 {
 }
 
 /// In the eight bytes at `at`: the index of the first `"`, `\` or control byte, if any.
-#[inline(always)]
+#[inline]
 pub(crate) fn first_special_in_word(bytes: &[u8], at: usize) -> Option<usize> {
     let word = word_at(bytes, at);
     let mask = zero_bytes(word ^ (ONES * u64::from(b'"')))

@@ -35,11 +35,13 @@ pub(crate) struct LineOutcome {
 }
 
 /// Checks `line` (without its `\n`; `terminated` says whether it had one); `content_start` skips a
-/// BOM on the first line of a file. Findings are appended with offsets relative to the line start.
+/// BOM on the first line of a file; `known_utf8` says the caller already validated the bytes.
+/// Findings are appended with offsets relative to the line start.
 pub(crate) fn check_line(
     line: &[u8],
     terminated: bool,
     content_start: usize,
+    known_utf8: bool,
     rules: &LineRules<'_>,
     scratch: &mut LineScratch,
     findings: &mut Vec<Finding>,
@@ -85,7 +87,7 @@ pub(crate) fn check_line(
     }
     outcome.is_example = true;
 
-    if simdutf8::basic::from_utf8(content).is_err() {
+    if !known_utf8 && simdutf8::basic::from_utf8(content).is_err() {
         outcome.valid_utf8 = false;
         if rules.rules.is_enabled(Rule::InvalidUtf8) {
             findings.push(invalid_utf8(content, content_start));

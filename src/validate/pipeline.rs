@@ -529,6 +529,8 @@ fn check_chunk<'a>(
     };
     let bytes = &segment.as_slice()[range.clone()];
     let chunk_offset = segment.base + range.start as u64;
+    // One validation for the whole chunk; lines are validated one by one only when it fails.
+    let chunk_is_utf8 = simdutf8::basic::from_utf8(bytes).is_ok();
     let mut diagnostics = Vec::new();
     let mut records = Vec::new();
     let mut examples = 0;
@@ -545,7 +547,7 @@ fn check_chunk<'a>(
         let content_start = if context.has_bom && line_offset == 0 { BOM.len() } else { 0 };
         scratch.findings.clear();
         let outcome =
-            check_line(line, terminated, content_start, &line_rules, &mut scratch.line, &mut scratch.findings);
+            check_line(line, terminated, content_start, chunk_is_utf8, &line_rules, &mut scratch.line, &mut scratch.findings);
         examples += u64::from(outcome.is_example);
         if !scratch.findings.is_empty() {
             scratch.findings.sort_by_key(|finding| (finding.start, finding.rule));
