@@ -2,7 +2,7 @@
 //! (up to hash collisions): key order and whitespace do not matter, escapes are decoded, numbers
 //! compare as written, and with duplicate keys the last occurrence counts.
 
-use xxhash_rust::xxh3::xxh3_128_with_seed;
+use twox_hash::XxHash3_128;
 
 use crate::parse::{DUPLICATE_KEYS, Kind, Tape};
 
@@ -59,9 +59,9 @@ pub(crate) fn fingerprint_nodes(tape: &Tape, line: &[u8], hashes: &mut Vec<u128>
                     FALSE
                 }
             }
-            Kind::Number => xxh3_128_with_seed(&line[node.start as usize..node.end as usize], SEED_NUMBER),
+            Kind::Number => XxHash3_128::oneshot_with_seed(SEED_NUMBER, &line[node.start as usize..node.end as usize]),
             // Equal strings have equal canonical texts, however they were escaped.
-            Kind::String => xxh3_128_with_seed(tape.canonical(line, node), SEED_STRING),
+            Kind::String => XxHash3_128::oneshot_with_seed(SEED_STRING, tape.canonical(line, node)),
             Kind::Array => tape
                 .elements(index)
                 .fold(mix(ARRAY, u128::from(node.count)), |hash, element| mix(hash, hashes[element])),

@@ -528,6 +528,14 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
     }
 
     fn has_duplicate_keys(&mut self, object: usize) -> bool {
+        let line = self.bytes;
+        let tape = &*self.tape;
+        if tape.nodes[object].count == 2 {
+            // The common small case (a message: role and content) without the scratch list.
+            let mut members = tape.members(object);
+            let (Some((first, _)), Some((second, _))) = (members.next(), members.next()) else { return false };
+            return tape.canonical(line, &tape.nodes[first]) == tape.canonical(line, &tape.nodes[second]);
+        }
         let mut keys = std::mem::take(&mut self.tape.key_order);
         keys.clear();
         keys.extend(self.tape.members(object).map(|(key, _)| key as u32));
@@ -647,8 +655,9 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
     #[inline]
     fn hex4_value(&self, at: usize) -> Option<u32> {
         let &[a, b, c, d] = self.bytes.get(at..at + 4)? else { return None };
-        let [a, b, c, d] = [a, b, c, d].map(|digit| HEX_VALUES[usize::from(digit)]);
-        ((a | b | c | d) & 0xF0 == 0).then(|| u32::from(a) << 12 | u32::from(b) << 8 | u32::from(c) << 4 | u32::from(d))
+        let value = |digit: u8| u32::from(HEX_VALUES[usize::from(digit)]);
+        let (a, b, c, d) = (value(a), value(b), value(c), value(d));
+        ((a | b | c | d) & 0xF0 == 0).then_some(a << 12 | b << 8 | c << 4 | d)
     }
 
     #[cold]

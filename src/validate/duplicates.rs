@@ -56,6 +56,13 @@ pub(crate) struct DuplicateIndex {
 }
 
 impl DuplicateIndex {
+    /// Makes room for about `records` more distinct records.
+    pub(crate) fn reserve(&mut self, records: usize) {
+        self.records.reserve(records);
+        self.pairs.reserve(records);
+        self.first_seen.reserve(records);
+    }
+
     /// Records `key` seen at `here`; returns the rule it breaks and the earlier record it matches.
     /// A duplicate is reported as DPO403 only, never also as a conflict.
     pub(crate) fn observe(&mut self, key: RecordKey, here: Seen) -> Option<(Rule, Seen)> {

@@ -46,6 +46,8 @@ struct FileContext<'o> {
     file: u32,
     has_bom: bool,
     fingerprints: bool,
+    /// The file's size, when known before reading (regular files).
+    size: Option<u64>,
 }
 
 /// One record's key and place, for the duplicate index.
@@ -63,6 +65,8 @@ struct RecordEntry {
 /// A worker's result for one chunk. Line numbers are relative to the chunk (1-based) until merged.
 struct ChunkResult<'a> {
     segment: Segment<'a>,
+    /// Bytes in the chunk.
+    len: usize,
     lines: u64,
     examples: u64,
     diagnostics: Vec<Diagnostic>,
@@ -269,6 +273,7 @@ impl Validator {
             dataset: run.index,
             file,
             has_bom,
+            size: sized.as_ref().map(|(_, size)| *size),
             fingerprints: self.options.rules.is_enabled(Rule::DuplicateExample)
                 || self.options.rules.is_enabled(Rule::ConflictingPreference),
         };
@@ -572,7 +577,7 @@ fn check_chunk<'a>(
     if let Ok(mut pool) = pool.lock() {
         pool.push(scratch);
     }
-    ChunkResult { segment, lines: line_number, examples, diagnostics, records }
+    ChunkResult { segment, len: range.len(), lines: line_number, examples, diagnostics, records }
 }
 
 fn line_diagnostic(
@@ -635,6 +640,14 @@ fn line_diagnostic(
 /// Merges one chunk's result in file order: fixes line numbers, runs the duplicate index, emits.
 fn merge_chunk(mut result: ChunkResult<'_>, context: &FileContext<'_>, run: &mut DatasetRun<'_>) -> Result<(), Error> {
     let base = run.file_lines;
+    if base == 0 && !result.records.is_empty() {
+        // Size the duplicate tables once from the first chunk's record density, instead of
+        // growing (and rehashing) them all through a large file.
+        if let Some(size) = context.size {
+            let expected = size as usize / result.len.max(1) * result.records.len();
+            run.duplicates.reserve(expected + expected / 8);
+        }
+    }
     for diagnostic in &mut result.diagnostics {
         if let Some(location) = &mut diagnostic.location {
             location.line += base;
