@@ -64,7 +64,10 @@ struct RecordEntry {
 
 /// A worker's result for one chunk. Line numbers are relative to the chunk (1-based) until merged.
 struct ChunkResult<'a> {
-    segment: Segment<'a>,
+    /// The chunk's bytes, kept only when duplicate findings will need their source lines drawn
+    /// (otherwise dropping it in the worker unmaps finished windows there, not on the merging
+    /// thread).
+    segment: Option<Segment<'a>>,
     /// Bytes in the chunk.
     len: usize,
     lines: u64,
@@ -577,6 +580,7 @@ fn check_chunk<'a>(
     if let Ok(mut pool) = pool.lock() {
         pool.push(scratch);
     }
+    let segment = options.source_lines.then_some(segment);
     ChunkResult { segment, len: range.len(), lines: line_number, examples, diagnostics, records }
 }
 
@@ -710,7 +714,7 @@ fn duplicate_findings(
         let Some(severity) = context.options.rules.severity(rule) else {
             continue;
         };
-        let line_bytes = &result.segment.as_slice()[record.line_range.clone()];
+        let line_bytes = result.segment.as_ref().map(|segment| &segment.as_slice()[record.line_range.clone()]);
         let record_start = (record.offset - record.line_offset) as usize;
         let first_file = (first.file != context.file).then(|| run.file_names[first.file as usize].clone());
         let first_place = match &first_file {
@@ -736,7 +740,8 @@ fn duplicate_findings(
             offset: record.offset,
             length: u64::from(record.length),
             line,
-            column: column(line_bytes, record_start),
+            // A record span starts at its line's start, or after the BOM (one character) on line 1.
+            column: 1 + u64::from(record_start > 0),
         };
         let related = Related {
             message: related_message.into(),
@@ -749,10 +754,7 @@ fn duplicate_findings(
                 column: if first.line == 1 && first.offset == BOM.len() as u64 { 2 } else { 1 },
             },
         };
-        let source = context
-            .options
-            .source_lines
-            .then(|| SourceLine::build(line_bytes, line, &[(record_start, record.length as usize, None)]));
+        let source = line_bytes.map(|bytes| SourceLine::build(bytes, line, &[(record_start, record.length as usize, None)]));
         result.diagnostics.push(Diagnostic {
             rule,
             severity,
