@@ -6,14 +6,13 @@ use twox_hash::XxHash3_128;
 
 use crate::parse::{DUPLICATE_KEYS, Kind, Tape};
 
-const SEED_STRING: u64 = 0x5354_5249_4e47;
-const SEED_NUMBER: u64 = 0x4e55_4d42_4552;
 // Distinct constants for the values that have no bytes to hash (ASCII of their names).
 const NULL: u128 = 0x6e75_6c6c;
 const TRUE: u128 = 0x7472_7565;
 const FALSE: u128 = 0x0066_616c_7365;
 const ARRAY: u128 = 0x0061_7272_6179;
 const OBJECT: u128 = 0x6f62_6a65_6374;
+const NUMBER: u128 = 0x6e75_6d62_6572;
 
 /// Combines two fingerprints into one (not commutative). Two 64-bit folded multiplies, the mixing
 /// step of wyhash and foldhash: a few instructions instead of hashing 32 bytes.
@@ -59,9 +58,11 @@ pub(crate) fn fingerprint_nodes(tape: &Tape, line: &[u8], hashes: &mut Vec<u128>
                     FALSE
                 }
             }
-            Kind::Number => XxHash3_128::oneshot_with_seed(SEED_NUMBER, &line[node.start as usize..node.end as usize]),
+            // Numbers compare as written; the tag keeps `1` apart from the string "1". (A seeded
+            // hash would derive a new secret on every long input.)
+            Kind::Number => mix(NUMBER, XxHash3_128::oneshot(&line[node.start as usize..node.end as usize])),
             // Equal strings have equal canonical texts, however they were escaped.
-            Kind::String => XxHash3_128::oneshot_with_seed(SEED_STRING, tape.canonical(line, node)),
+            Kind::String => XxHash3_128::oneshot(tape.canonical(line, node)),
             Kind::Array => tape
                 .elements(index)
                 .fold(mix(ARRAY, u128::from(node.count)), |hash, element| mix(hash, hashes[element])),

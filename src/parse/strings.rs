@@ -11,10 +11,10 @@ fn block_at(bytes: &[u8], at: usize) -> u8x16 {
     u8x16::new(block)
 }
 
-/// Bit `i` set when byte `i` of `block` is `"` or `\`.
+/// Bit `i` set when byte `i` of `block` is `a` or `b`.
 #[inline]
-fn quote_or_backslash_mask(block: u8x16) -> u32 {
-    (block.simd_eq(u8x16::splat(b'"')) | block.simd_eq(u8x16::splat(b'\\'))).to_bitmask()
+fn either_mask(block: u8x16, a: u8, b: u8) -> u32 {
+    (block.simd_eq(u8x16::splat(a)) | block.simd_eq(u8x16::splat(b))).to_bitmask()
 }
 
 /// In the sixteen bytes at `at` (there must be sixteen): the index of the first `"`, `\` or
@@ -24,22 +24,30 @@ pub(crate) fn first_special_in_block(bytes: &[u8], at: usize) -> Option<usize> {
     let block = block_at(bytes, at);
     // A byte is below 0x20 exactly when its minimum with 0x1F is itself.
     let control = block.min(u8x16::splat(0x1F)).simd_eq(block).to_bitmask();
-    let mask = quote_or_backslash_mask(block) | control;
+    let mask = either_mask(block, b'"', b'\\') | control;
     (mask != 0).then(|| mask.trailing_zeros() as usize)
 }
 
-/// The first `"` or `\` at or after `from`, sixteen bytes at a time.
+/// The first `"` or `\` at or after `from`.
 #[inline]
 pub(crate) fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    find_either(bytes, from, b'"', b'\\')
+}
+
+/// The first `a` or `b` at or after `from`, sixteen bytes at a time. Inlined into the loops that
+/// use it: the runs it crosses are short, where calling out to a general search costs more than
+/// the search.
+#[inline]
+pub(crate) fn find_either(bytes: &[u8], from: usize, a: u8, b: u8) -> Option<usize> {
     let mut at = from;
     while at + 16 <= bytes.len() {
-        let mask = quote_or_backslash_mask(block_at(bytes, at));
+        let mask = either_mask(block_at(bytes, at), a, b);
         if mask != 0 {
             return Some(at + mask.trailing_zeros() as usize);
         }
         at += 16;
     }
-    bytes[at..].iter().position(|&b| b == b'"' || b == b'\\').map(|i| at + i)
+    bytes[at..].iter().position(|&byte| byte == a || byte == b).map(|i| at + i)
 }
 
 /// Appends the decoded text of a string's raw content (between the quotes, escapes already
