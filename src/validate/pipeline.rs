@@ -554,8 +554,15 @@ fn check_chunk<'a>(
         let line_offset = chunk_offset + position as u64;
         let content_start = if context.has_bom && line_offset == 0 { BOM.len() } else { 0 };
         scratch.findings.clear();
-        let outcome =
-            check_line(line, terminated, content_start, chunk_is_utf8, &line_rules, &mut scratch.line, &mut scratch.findings);
+        let outcome = check_line(
+            line,
+            terminated,
+            content_start,
+            chunk_is_utf8,
+            &line_rules,
+            &mut scratch.line,
+            &mut scratch.findings,
+        );
         examples += u64::from(outcome.is_example);
         if !scratch.findings.is_empty() {
             scratch.findings.sort_by_key(|finding| (finding.start, finding.rule));
@@ -754,7 +761,8 @@ fn duplicate_findings(
                 column: if first.line == 1 && first.offset == BOM.len() as u64 { 2 } else { 1 },
             },
         };
-        let source = line_bytes.map(|bytes| SourceLine::build(bytes, line, &[(record_start, record.length as usize, None)]));
+        let source =
+            line_bytes.map(|bytes| SourceLine::build(bytes, line, &[(record_start, record.length as usize, None)]));
         result.diagnostics.push(Diagnostic {
             rule,
             severity,
