@@ -1,6 +1,8 @@
 //! The benchmark data generator's core, shared by `examples/gen_dpo.rs` (the command) and the
 //! benches (`#[path]`-included; it is not part of the library).
 
+use std::fmt::Write as _;
+
 const WORDS: &[&str] = &[
     "the",
     "model",
@@ -67,6 +69,8 @@ impl Random {
 }
 
 fn text(random: &mut Random, mean_words: f64) -> String {
+    // A log-normal sample is positive: the cast cannot lose a sign.
+    #[allow(clippy::cast_sign_loss)]
     let words = ((random.log_normal(0.8) * mean_words) as usize).max(1);
     (0..words).map(|_| WORDS[random.below(WORDS.len())]).collect::<Vec<_>>().join(" ")
 }
@@ -81,11 +85,13 @@ fn quote(text: &str, ascii: bool, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c if ascii && !c.is_ascii() => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+                    let _ = write!(out, "\\u{unit:04x}");
                 }
             }
             c => out.push(c),
