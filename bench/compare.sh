@@ -38,10 +38,12 @@ bytes=$(stat -c %s "$big")
 cat "$big" "$bad" > /dev/null   # warm the page cache
 
 rows=()
-measure() { # NAME COMMAND...
+measure() { # NAME [--first] COMMAND...
   local name=$1; shift
+  local options=()
+  if [ "$1" = --first ]; then options=(--first); shift; fi
   local result
-  result=$(python3 bench/measure.py "$runs" -- "$@")
+  result=$(python3 bench/measure.py "$runs" "${options[@]}" -- "$@")
   rows+=("$name|$result")
 }
 
@@ -65,6 +67,7 @@ for t in "${threads[@]}"; do
 done
 last=${threads[${#threads[@]}-1]}
 measure "dpolint check, one bad record per 1000, $last thread(s)" "$dpolint" check --threads "$last" --format concise "$bad"
+measure "dpolint: time to the first finding (same file, jsonl)" --first "$dpolint" check --threads "$last" --format jsonl "$bad"
 
 python3 - "$bytes" "$cores" "${rows[@]}" <<'PY'
 import sys
@@ -82,6 +85,9 @@ print()
 print("| what | wall | throughput | vs `wc -l` | vs jq | peak RSS |")
 print("|---|---|---|---|---|---|")
 for name, seconds, rss in parsed:
+    if "first finding" in name:
+        print(f"| {name} | {seconds * 1000:.0f} ms | - | - | - | {rss / 1024:.0f} MiB |")
+        continue
     rate = size / seconds
     rate_text = f"{rate / 1e9:.2f} GB/s" if rate >= 1e9 else f"{rate / 1e6:.0f} MB/s"
     versus_wc = f"{wc / seconds:.2f}x" if wc else "-"

@@ -35,6 +35,10 @@ impl Sink for ConciseRenderer<'_> {
         Ok(())
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+
     fn finish_dataset(&mut self, summary: &DatasetSummary) -> io::Result<()> {
         for line in self.cap.take_overflow() {
             writeln!(self.writer, "{line}")?;

@@ -53,6 +53,10 @@ impl Sink for FullRenderer<'_> {
         writeln!(self.writer)
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+
     fn finish_dataset(&mut self, summary: &DatasetSummary) -> io::Result<()> {
         for line in self.cap.take_overflow() {
             writeln!(self.writer, "{line}")?;

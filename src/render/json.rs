@@ -181,6 +181,10 @@ impl Sink for JsonlRenderer<'_> {
         writeln!(self.writer)
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+
     fn finish_dataset(&mut self, _: &DatasetSummary) -> io::Result<()> {
         self.writer.flush()
     }

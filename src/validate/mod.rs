@@ -184,6 +184,13 @@ pub trait Sink {
         let _ = summary;
         Ok(())
     }
+
+    /// A batch of findings has been delivered (called after each chunk of input that produced
+    /// some): a sink that buffers output should pass it on now, so that findings reach a reader
+    /// while a large file is still being checked.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Sink for Vec<Diagnostic> {

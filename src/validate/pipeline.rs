@@ -676,8 +676,12 @@ fn merge_chunk(mut result: ChunkResult<'_>, context: &FileContext<'_>, run: &mut
     }
     run.file_lines += result.lines;
     run.summary.lines += result.lines;
+    let emitted = !result.diagnostics.is_empty();
     for diagnostic in result.diagnostics {
         run.emit(diagnostic)?;
+    }
+    if emitted && run.held.is_none() {
+        run.sink.flush().map_err(Error::Output)?;
     }
     run.summary.examples += result.examples;
     let target = context.options.target;
