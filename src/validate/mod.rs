@@ -51,7 +51,7 @@ impl Options {
             source_lines: true,
             memory_map: true,
             chunk_size: 1 << 20,
-            window_size: 64 << 20,
+            window_size: 32 << 20,
         }
     }
 
