@@ -40,12 +40,37 @@ pub enum Error {
         /// Size when the check ended.
         after: u64,
     },
+    /// The input is a Git LFS pointer file, not the data it points to.
+    #[error("{}: this is a Git LFS pointer, not the dataset (the file holds only `version https://git-lfs...`); fetch the data with `git lfs pull` (or download it from the hub) and run again", path.display())]
+    LfsPointer {
+        /// The pointer file.
+        path: PathBuf,
+    },
+    /// A source file could not be read as its container: a truncated gzip or zstd stream, a JSON
+    /// array that breaks off, a Parquet file that cannot be decoded, ...
+    #[error("{}: {message} ({place})", path.display())]
+    Source {
+        /// The file.
+        path: PathBuf,
+        /// Where reading stopped: "at byte 1048576", "in row group 3", "at line 12".
+        place: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The output path is unusable (it is one of the inputs, or cannot be written).
+    #[error("{}: {message}", path.display())]
+    Output {
+        /// The output path.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The options are not usable (an unknown rule selector, an unsupported target, ...).
     #[error("{0}")]
     InvalidOptions(String),
     /// Writing findings failed (the sink returned an error).
     #[error("could not write the report: {0}")]
-    Output(#[source] io::Error),
+    Report(#[source] io::Error),
 }
 
 impl Error {
@@ -56,7 +81,7 @@ impl Error {
     /// Whether this error is a closed output pipe (the command line exits quietly then).
     #[must_use]
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Output(error) if error.kind() == io::ErrorKind::BrokenPipe)
+        matches!(self, Error::Report(error) if error.kind() == io::ErrorKind::BrokenPipe)
     }
 }
 

@@ -183,7 +183,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
     };
     let mut output = renderer(format, writer, &render_options);
     let summary = validator.check_paths(&args.paths, &mut *output)?;
-    output.finish(&summary).map_err(Error::Output)?;
+    output.finish(&summary).map_err(Error::Report)?;
     Ok(ExitCode::from(summary.exit_code(args.deny_warnings)))
 }
 
@@ -232,7 +232,7 @@ fn rules(args: &RulesArgs) -> Result<(), Error> {
         writeln!(out, "\n`dpolint rule CODE` prints a rule's page.")?;
         out.flush()
     };
-    write(&mut out).map_err(Error::Output)?;
+    write(&mut out).map_err(Error::Report)?;
     Ok(())
 }
 
@@ -242,7 +242,7 @@ fn show_rule(name: &str) -> Result<ExitCode, Error> {
         return Err(Error::InvalidOptions(format!("unknown rule `{name}`; known codes: {known}")));
     };
     let mut out = io::stdout().lock();
-    write!(out, "{}", rule.docs()).map_err(Error::Output)?;
-    out.flush().map_err(Error::Output)?;
+    write!(out, "{}", rule.docs()).map_err(Error::Report)?;
+    out.flush().map_err(Error::Report)?;
     Ok(ExitCode::SUCCESS)
 }

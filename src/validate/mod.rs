@@ -176,7 +176,7 @@ pub trait Sink {
         Ok(())
     }
 
-    /// One finding. Returning an error stops the check (`Error::Output`).
+    /// One finding. Returning an error stops the check (`Error::Report`).
     fn diagnostic(&mut self, diagnostic: Diagnostic) -> io::Result<()>;
 
     /// A dataset is finished.

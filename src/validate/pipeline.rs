@@ -102,16 +102,16 @@ impl DatasetRun<'_> {
             }
             Some(_) => {
                 self.release()?;
-                self.sink.diagnostic(diagnostic).map_err(Error::Output)
+                self.sink.diagnostic(diagnostic).map_err(Error::Report)
             }
-            None => self.sink.diagnostic(diagnostic).map_err(Error::Output),
+            None => self.sink.diagnostic(diagnostic).map_err(Error::Report),
         }
     }
 
     /// Lets held findings through, in order.
     fn release(&mut self) -> Result<(), Error> {
         for diagnostic in self.held.take().unwrap_or_default() {
-            self.sink.diagnostic(diagnostic).map_err(Error::Output)?;
+            self.sink.diagnostic(diagnostic).map_err(Error::Report)?;
         }
         Ok(())
     }
@@ -139,7 +139,7 @@ impl Validator {
         mut dataset: Dataset<'_>,
         sink: &mut dyn Sink,
     ) -> Result<DatasetSummary, Error> {
-        sink.start_dataset(&dataset.display).map_err(Error::Output)?;
+        sink.start_dataset(&dataset.display).map_err(Error::Report)?;
         let rules = &self.options.rules;
         let mut run = DatasetRun {
             sink,
@@ -205,11 +205,11 @@ impl Validator {
             // Dataset-level findings come first: put it ahead of whatever was held back.
             match &mut run.held {
                 Some(held) => held.insert(0, diagnostic),
-                None => run.sink.diagnostic(diagnostic).map_err(Error::Output)?,
+                None => run.sink.diagnostic(diagnostic).map_err(Error::Report)?,
             }
         }
         run.release()?;
-        run.sink.finish_dataset(&run.summary).map_err(Error::Output)?;
+        run.sink.finish_dataset(&run.summary).map_err(Error::Report)?;
         Ok(run.summary)
     }
 
@@ -681,7 +681,7 @@ fn merge_chunk(mut result: ChunkResult<'_>, context: &FileContext<'_>, run: &mut
         run.emit(diagnostic)?;
     }
     if emitted && run.held.is_none() {
-        run.sink.flush().map_err(Error::Output)?;
+        run.sink.flush().map_err(Error::Report)?;
     }
     run.summary.examples += result.examples;
     let target = context.options.target;
