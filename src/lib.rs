@@ -43,6 +43,7 @@
 
 #[doc(hidden)]
 pub mod bench_support;
+pub mod convert;
 mod diagnostic;
 mod error;
 mod fingerprint;
