@@ -65,6 +65,16 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// No source layout fits the records (convert; exit code 1, not 2): the reason says what was
+    /// seen and what to try.
+    #[error("could not tell the source layout: {reason}")]
+    LayoutNotDetected {
+        /// What was seen, the candidates, and a `--from`/`--map` to try.
+        reason: String,
+    },
+    /// The run was interrupted (Ctrl-C); nothing was written.
+    #[error("interrupted: no output file was written")]
+    Interrupted,
     /// The options are not usable (an unknown rule selector, an unsupported target, ...).
     #[error("{0}")]
     InvalidOptions(String),

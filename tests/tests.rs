@@ -3,6 +3,7 @@
 mod adversarial;
 mod cli;
 mod common;
+mod convert_corpus;
 mod fixtures;
 mod pipeline;
 mod snapshots;

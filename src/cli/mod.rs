@@ -1,5 +1,7 @@
 //! The `dpolint` command line: arguments, output choice and exit codes. Only the binary uses this.
 
+mod convert;
+
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,9 @@ enum Command {
         /// A code (`DPO104`) or name (`invalid-role`).
         rule: String,
     },
+    /// Convert TRL, HH-RLHF, `UltraFeedback`, LLaMA-Factory, Orca, Nectar, SHP, PKU, ... into the
+    /// target layout; every dropped record is counted with its reason.
+    Convert(convert::ConvertArgs),
 }
 
 #[derive(Args)]
@@ -101,7 +106,7 @@ enum FormatArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum TargetArg {
+pub(crate) enum TargetArg {
     Fireworks,
     Openai,
     Together,
@@ -131,10 +136,15 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Rules(args) => rules(&args).map(|()| ExitCode::SUCCESS),
         Command::Rule { rule } => show_rule(&rule),
+        Command::Convert(args) => convert::run(&args),
     };
     match result {
         Ok(code) => code,
         Err(error) if error.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(error @ Error::LayoutNotDetected { .. }) => {
+            eprintln!("dpolint: {error}");
+            ExitCode::from(1)
+        }
         Err(error) => {
             eprintln!("dpolint: error: {error}");
             ExitCode::from(EXIT_TROUBLE)
