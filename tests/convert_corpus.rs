@@ -69,13 +69,15 @@ fn check_case(input: &Path, expected_path: &Path) -> Result<(), String> {
     let stderr = String::from_utf8_lossy(&run.stderr);
     let mut problems = Vec::new();
     if let Some(code) = expected["exit_code"].as_i64()
-        && run.status.code() != Some(code as i32) {
-            problems.push(format!("exit {:?}, want {code}", run.status.code()));
-        }
+        && run.status.code() != Some(code as i32)
+    {
+        problems.push(format!("exit {:?}, want {code}", run.status.code()));
+    }
     if let Some(needle) = expected["stderr_contains"].as_str()
-        && !stderr.contains(needle) {
-            problems.push(format!("stderr lacks {needle:?}: {stderr}"));
-        }
+        && !stderr.contains(needle)
+    {
+        problems.push(format!("stderr lacks {needle:?}: {stderr}"));
+    }
     if expected["output_file"] == "absent" && output.exists() {
         problems.push("an output file was written".into());
     }
@@ -106,9 +108,10 @@ fn check_case(input: &Path, expected_path: &Path) -> Result<(), String> {
         }
         let total: u64 = dropped.values().filter_map(Value::as_u64).sum();
         if let Some(want) = expected["dropped_total"].as_u64()
-            && total != want {
-                problems.push(format!("dropped total {total} (want {want})"));
-            }
+            && total != want
+        {
+            problems.push(format!("dropped total {total} (want {want})"));
+        }
         let (read, written) = (report["read"].as_u64().unwrap_or(0), report["written"].as_u64().unwrap_or(0));
         if read != written + total {
             problems.push(format!("read {read} != written {written} + dropped {total}"));

@@ -3,7 +3,9 @@
 mod adversarial;
 mod cli;
 mod common;
+mod convert_cli;
 mod convert_corpus;
+mod convert_properties;
 mod fixtures;
 mod pipeline;
 mod snapshots;

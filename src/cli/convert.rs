@@ -20,7 +20,8 @@ pub(crate) struct ConvertArgs {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 
-    /// The JSONL file to write (never one of the inputs; written whole or not at all).
+    /// The JSONL file to write (never one of the inputs; written whole or not at all), or `-` for
+    /// standard output (the report then goes to standard error).
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
 
@@ -187,7 +188,12 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitCode, Error> {
         ReportFormat::Human => report.to_human(3),
         ReportFormat::Json => report.to_json() + "\n",
     };
-    let mut out = stdout.lock();
-    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(report_error)?;
+    // With `-o -` the records own standard output: the report goes to standard error.
+    if output == std::path::Path::new("-") {
+        io::stderr().lock().write_all(text.as_bytes()).map_err(report_error)?;
+    } else {
+        let mut out = stdout.lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(report_error)?;
+    }
     Ok(ExitCode::from(report.exit_code()))
 }

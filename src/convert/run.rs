@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, VecDeque};
 use std::fs;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 
 use rayon::prelude::*;
 
@@ -34,14 +34,29 @@ pub struct Converter {
 }
 
 /// What one record became.
-enum Converted {
-    /// The lines to write (one per pair), whether a prompt was flattened, and warnings.
+enum Outcome {
+    /// Written as `pairs` lines; whether a prompt was flattened; whether special tokens remain.
     Written {
-        lines: Vec<Vec<u8>>,
+        pairs: u32,
         flattened: bool,
         special_tokens: bool,
     },
     Dropped(Drop),
+}
+
+/// What one chunk of a batch produced: its written lines in order, and the source keys with no
+/// place in the target.
+#[derive(Default)]
+struct ChunkLines {
+    lines: Vec<u8>,
+    discarded: BTreeSet<String>,
+}
+
+/// A converted batch: the lines per chunk, one outcome per record, discarded keys.
+struct BatchOutput {
+    chunks: Vec<ChunkLines>,
+    outcomes: Vec<Outcome>,
+    discarded: BTreeSet<String>,
 }
 
 /// A named source being read.
@@ -145,15 +160,11 @@ impl Converter {
         output: &Path,
         rejects: Option<&Path>,
     ) -> Result<ConvertReport, Error> {
-        let mut out = AtomicFile::create(output)?;
-        let mut rejected = rejects.map(AtomicFile::create).transpose()?;
-        let mut report = self.run(
-            sources,
-            &mut out.writer,
-            rejected.as_mut().map(|file| &mut file.writer as &mut dyn Write),
-            &output.display().to_string(),
-        )?;
-        if report.pairs > 0 {
+        let mut out = OutputFile::create(output)?;
+        let mut rejected = rejects.map(OutputFile::create).transpose()?;
+        let mut report =
+            self.run(sources, out.writer(), rejected.as_mut().map(OutputFile::writer), &output.display().to_string())?;
+        if report.pairs > 0 || out.is_stream() {
             out.commit()?;
         } else {
             // Nothing to train on: leave no empty file behind to be uploaded by mistake.
@@ -186,7 +197,9 @@ impl Converter {
         output_name: &str,
     ) -> Result<ConvertReport, Error> {
         let (samples, remaining) = sample(&mut sources)?;
-        let (layout, detected, reason) = if let Some(layout) = self.options.layout { (layout, false, format!("given with `--from {layout}`")) } else {
+        let (layout, detected, reason) = if let Some(layout) = self.options.layout {
+            (layout, false, format!("given with `--from {layout}`"))
+        } else {
             let texts: Vec<&[u8]> = samples
                 .iter()
                 .flat_map(|(_, batch)| batch.records.iter().map(|record| &batch.data[record.range.clone()]))
@@ -216,62 +229,76 @@ impl Converter {
         let mut special_tokens = 0u64;
         let mut queued: VecDeque<(usize, Batch)> = samples.into();
         let mut next_source = remaining;
-        // The sampled batches first, then the rest of the sources.
-        while let Some((source, batch)) = match queued.pop_front() {
-            Some(queued_batch) => Some(queued_batch),
-            None => next_batch(&mut sources, &mut next_source)?,
-        } {
-            if self.cancel.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed)) {
-                return Err(Error::Interrupted);
-            }
-            let first_number = report.read;
-            let results: Vec<(Converted, BTreeSet<String>)> = self.pool.install(|| {
-                batch
-                    .records
-                    .par_iter()
-                    .enumerate()
-                    .map_init(Scratch::default, |scratch, (offset, record)| {
-                        let text = &batch.data[record.range.clone()];
-                        self.convert_record(layout, text, first_number + offset as u64, &used_keys, scratch)
-                    })
-                    .collect()
-            });
-            for ((converted, discarded), record) in results.into_iter().zip(&batch.records) {
-                report.read += 1;
-                report.discarded_fields.extend(discarded);
-                match converted {
-                    Converted::Written { lines, flattened, special_tokens: tokens } => {
-                        report.written += 1;
-                        report.pairs += lines.len() as u64;
-                        report.flattened += u64::from(flattened);
-                        special_tokens += u64::from(tokens);
-                        for line in lines {
-                            output.write_all(&line).and_then(|()| output.write_all(b"\n")).map_err(|error| {
-                                Error::Output {
-                                    path: PathBuf::from(output_name),
-                                    message: format!("could not write: {error}"),
-                                }
-                            })?;
-                        }
+        let mut started = 0u64;
+        let write_error = |error: std::io::Error| Error::Output {
+            path: PathBuf::from(output_name),
+            message: format!("could not write: {error}"),
+        };
+        // Reading and writing run on this thread while the pool converts the next batch.
+        let outcome: Result<(), Error> = self.pool.in_place_scope(|scope| {
+            let mut in_flight: Option<(usize, Arc<Batch>, mpsc::Receiver<BatchOutput>)> = None;
+            loop {
+                if self.cancel.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+                    return Err(Error::Interrupted);
+                }
+                // The sampled batches first, then the rest of the sources.
+                let next = match queued.pop_front() {
+                    Some(queued_batch) => Some(queued_batch),
+                    None => next_batch(&mut sources, &mut next_source)?,
+                };
+                let next = next.map(|(source, batch)| {
+                    let batch = Arc::new(batch);
+                    let (sender, receiver) = mpsc::channel();
+                    let (task_batch, first_number, used_keys) = (Arc::clone(&batch), started, &used_keys);
+                    started += batch.records.len() as u64;
+                    scope.spawn(move |_| {
+                        let _ = sender.send(self.convert_batch(layout, &task_batch, first_number, used_keys));
+                    });
+                    (source, batch, receiver)
+                });
+                let Some((source, batch, receiver)) = std::mem::replace(&mut in_flight, next) else {
+                    if in_flight.is_none() {
+                        return Ok(());
                     }
-                    Converted::Dropped(drop) => {
-                        let name = &sources[source].name;
-                        *report.dropped.entry(drop.reason).or_default() += 1;
-                        let entry = DropRecord {
-                            reason: drop.reason.name(),
-                            file: name.clone(),
-                            line: record.location.line,
-                            index: record.location.index,
-                            message: drop.message,
-                        };
-                        if let Some(rejects) = rejects.as_deref_mut() {
-                            write_reject(rejects, &entry, &batch.data[record.range.clone()])?;
+                    continue;
+                };
+                let Ok(converted) = receiver.recv() else {
+                    return Err(Error::InvalidOptions("a conversion worker stopped unexpectedly".into()));
+                };
+                let mut outcomes = converted.outcomes.into_iter();
+                for chunk in &converted.chunks {
+                    output.write_all(&chunk.lines).map_err(write_error)?;
+                }
+                report.discarded_fields.extend(converted.discarded);
+                for record in &batch.records {
+                    report.read += 1;
+                    match outcomes.next() {
+                        Some(Outcome::Written { pairs, flattened, special_tokens: tokens }) => {
+                            report.written += 1;
+                            report.pairs += u64::from(pairs);
+                            report.flattened += u64::from(flattened);
+                            special_tokens += u64::from(tokens);
                         }
-                        report.drops.push(entry);
+                        Some(Outcome::Dropped(drop)) => {
+                            *report.dropped.entry(drop.reason).or_default() += 1;
+                            let entry = DropRecord {
+                                reason: drop.reason.name(),
+                                file: sources[source].name.clone(),
+                                line: record.location.line,
+                                index: record.location.index,
+                                message: drop.message,
+                            };
+                            if let Some(rejects) = rejects.as_deref_mut() {
+                                write_reject(rejects, &entry, &batch.data[record.range.clone()])?;
+                            }
+                            report.drops.push(entry);
+                        }
+                        None => return Err(Error::InvalidOptions("a conversion worker lost a record".into())),
                     }
                 }
             }
-        }
+        });
+        outcome?;
         output.flush().map_err(|error| Error::Output {
             path: PathBuf::from(output_name),
             message: format!("could not write: {error}"),
@@ -305,7 +332,48 @@ impl Converter {
         Ok(report)
     }
 
-    /// Converts one record (runs on a worker).
+    /// Converts a batch on the pool, in parallel chunks of records.
+    fn convert_batch(&self, layout: Layout, batch: &Batch, first_number: u64, used_keys: &[String]) -> BatchOutput {
+        const CHUNK: usize = 64;
+        let chunks: Vec<(ChunkLines, Vec<Outcome>)> = batch
+            .records
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map_init(Scratch::default, |scratch, (chunk, records)| {
+                let mut sink = ChunkLines::default();
+                let outcomes = records
+                    .iter()
+                    .enumerate()
+                    .map(|(offset, record)| {
+                        let number = first_number + (chunk * CHUNK + offset) as u64;
+                        self.convert_record(
+                            layout,
+                            &batch.data[record.range.clone()],
+                            number,
+                            used_keys,
+                            scratch,
+                            &mut sink,
+                        )
+                    })
+                    .collect();
+                (sink, outcomes)
+            })
+            .collect();
+        let mut output = BatchOutput {
+            chunks: Vec::with_capacity(chunks.len()),
+            outcomes: Vec::with_capacity(batch.records.len()),
+            discarded: BTreeSet::new(),
+        };
+        for (mut sink, outcomes) in chunks {
+            output.discarded.append(&mut sink.discarded);
+            output.chunks.push(sink);
+            output.outcomes.extend(outcomes);
+        }
+        output
+    }
+
+    /// Converts one record (runs on a worker): written lines and keys with no place in the target
+    /// go to `sink`.
     fn convert_record(
         &self,
         layout: Layout,
@@ -313,26 +381,29 @@ impl Converter {
         number: u64,
         used_keys: &[String],
         scratch: &mut Scratch,
-    ) -> (Converted, BTreeSet<String>) {
+        sink: &mut ChunkLines,
+    ) -> Outcome {
+        let (lines, discarded) = (&mut sink.lines, &mut sink.discarded);
         let text = text.trim_ascii();
         if let Err(error) = parse_line(text, &mut scratch.tape, 128) {
-            let drop =
-                Drop::new(DropReason::ParseError, format!("invalid JSON at byte {}: {}", error.offset, error.kind));
-            return (Converted::Dropped(drop), BTreeSet::new());
+            return Outcome::Dropped(Drop::new(
+                DropReason::ParseError,
+                format!("invalid JSON at byte {}: {}", error.offset, error.kind),
+            ));
         }
         let record = Value::root(&scratch.tape, text);
-        let discarded: BTreeSet<String> = record
-            .members()
-            .map(|(key, _)| key)
-            .filter(|key| !used_keys.iter().any(|used| used == key))
-            .map(std::borrow::Cow::into_owned)
-            .collect();
+        for (key, _) in record.members() {
+            if !used_keys.iter().any(|used| *used == key) && !discarded.contains(key.as_ref()) {
+                discarded.insert(key.into_owned());
+            }
+        }
         let context = Context { options: &self.options, record_number: number };
         let candidates = match layout.convert(record, &context) {
             Ok(candidates) => candidates,
-            Err(drop) => return (Converted::Dropped(drop), discarded),
+            Err(drop) => return Outcome::Dropped(drop),
         };
-        let mut lines = Vec::with_capacity(candidates.len());
+        let start = lines.len();
+        let mut pairs = 0;
         let mut flattened = false;
         let mut special_tokens = false;
         let mut first_drop: Option<Drop> = None;
@@ -344,23 +415,27 @@ impl Converter {
                     continue;
                 }
             };
-            let mut line = Vec::with_capacity(text.len() + 64);
-            push_record(&output, &mut line);
-            match self.check(&line, scratch) {
+            let line_start = lines.len();
+            push_record(&output, lines);
+            match self.check(&lines[line_start..], scratch) {
                 Ok(tokens) => special_tokens |= tokens,
                 Err(drop) => {
+                    lines.truncate(line_start);
                     first_drop.get_or_insert(drop);
                     continue;
                 }
             }
+            lines.push(b'\n');
             flattened |= output.flattened;
-            lines.push(line);
+            pairs += 1;
         }
-        if lines.is_empty() {
-            let drop = first_drop.unwrap_or_else(|| Drop::new(DropReason::Tie, "no pair could be formed"));
-            return (Converted::Dropped(drop), discarded);
+        if pairs == 0 {
+            lines.truncate(start);
+            return Outcome::Dropped(
+                first_drop.unwrap_or_else(|| Drop::new(DropReason::Tie, "no pair could be formed")),
+            );
         }
-        (Converted::Written { lines, flattened, special_tokens }, discarded)
+        Outcome::Written { pairs, flattened, special_tokens }
     }
 
     /// The line must pass `dpolint check` with no error; returns whether it holds special tokens.
@@ -451,32 +526,71 @@ fn refuse_overwriting_inputs(output: &Path, inputs: &[PathBuf]) -> Result<(), Er
     Ok(())
 }
 
-/// A file written under a temporary name beside its destination and renamed into place by
-/// `commit`; dropped uncommitted (an error, an interrupt), it is removed.
-struct AtomicFile {
-    writer: BufWriter<tempfile::NamedTempFile>,
-    destination: PathBuf,
+/// Where converted records go. A regular file is written under a temporary name beside its
+/// destination and renamed into place by `commit`; dropped uncommitted (an error, an interrupt),
+/// the temporary file is removed. Standard output (`-`), a device or a pipe is written as it goes:
+/// there is nothing to rename (and renaming over `/dev/null` would replace it).
+enum OutputFile {
+    Atomic { writer: BufWriter<tempfile::NamedTempFile>, destination: PathBuf },
+    Stream { writer: BufWriter<Box<dyn Write + Send>> },
 }
 
-impl AtomicFile {
-    fn create(destination: &Path) -> Result<AtomicFile, Error> {
+impl OutputFile {
+    fn create(destination: &Path) -> Result<OutputFile, Error> {
+        let failed = |message: String| Error::Output { path: destination.to_path_buf(), message };
+        if destination == Path::new("-") {
+            return Ok(OutputFile::Stream { writer: BufWriter::with_capacity(1 << 16, Box::new(std::io::stdout())) });
+        }
+        match fs::metadata(destination) {
+            Ok(metadata) if metadata.is_dir() => return Err(failed("is a directory".into())),
+            Ok(metadata) if !metadata.is_file() => {
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .open(destination)
+                    .map_err(|error| failed(format!("cannot open: {error}")))?;
+                return Ok(OutputFile::Stream { writer: BufWriter::with_capacity(1 << 16, Box::new(file)) });
+            }
+            _ => {}
+        }
         let directory = destination.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let file = tempfile::Builder::new().prefix(".dpolint-").suffix(".partial").tempfile_in(directory).map_err(
-            |error| Error::Output {
-                path: destination.to_path_buf(),
-                message: format!("cannot create a file in {}: {error}", directory.display()),
-            },
-        )?;
-        Ok(AtomicFile { writer: BufWriter::with_capacity(1 << 20, file), destination: destination.to_path_buf() })
+        let file = tempfile::Builder::new()
+            .prefix(".dpolint-")
+            .suffix(".partial")
+            .tempfile_in(directory)
+            .map_err(|error| failed(format!("cannot create a file in {}: {error}", directory.display())))?;
+        Ok(OutputFile::Atomic {
+            writer: BufWriter::with_capacity(1 << 20, file),
+            destination: destination.to_path_buf(),
+        })
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            OutputFile::Atomic { writer, .. } => writer,
+            OutputFile::Stream { writer } => writer,
+        }
+    }
+
+    /// Whether records already reached their destination as they were written.
+    fn is_stream(&self) -> bool {
+        matches!(self, OutputFile::Stream { .. })
     }
 
     fn commit(self) -> Result<(), Error> {
-        let destination = self.destination;
-        let failed = |message: String| Error::Output { path: destination.clone(), message };
-        let file = self.writer.into_inner().map_err(|error| failed(format!("could not write: {}", error.error())))?;
-        file.as_file().sync_all().map_err(|error| failed(format!("could not write: {error}")))?;
-        file.persist(&destination)
-            .map_err(|error| failed(format!("could not move the finished file into place: {}", error.error)))?;
-        Ok(())
+        match self {
+            OutputFile::Stream { mut writer } => {
+                writer.flush().map_err(|error| Error::Output { path: PathBuf::from("-"), message: error.to_string() })
+            }
+            OutputFile::Atomic { writer, destination } => {
+                let failed = |message: String| Error::Output { path: destination.clone(), message };
+                let file =
+                    writer.into_inner().map_err(|error| failed(format!("could not write: {}", error.error())))?;
+                // On disk before the rename, so that a crash never leaves an empty file under the name.
+                file.as_file().sync_all().map_err(|error| failed(format!("could not write: {error}")))?;
+                file.persist(&destination)
+                    .map_err(|error| failed(format!("could not move the finished file into place: {}", error.error)))?;
+                Ok(())
+            }
+        }
     }
 }

@@ -80,7 +80,7 @@ impl<'a> Value<'a> {
             return None;
         }
         match self.tape.text(self.line, &self.tape.nodes[self.index]) {
-            Cow::Borrowed(bytes) => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
+            Cow::Borrowed(bytes) => simdutf8::basic::from_utf8(bytes).ok().map(Cow::Borrowed),
             Cow::Owned(bytes) => String::from_utf8(bytes).ok().map(Cow::Owned),
         }
     }

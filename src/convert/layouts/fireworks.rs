@@ -46,6 +46,7 @@ pub(super) fn convert(record: Value<'_>) -> Result<Candidate, Drop> {
         output(non_preferred, "non_preferred_output"),
     )?;
     let mut candidate = Candidate::new(turns, chosen, rejected).with_leading_system();
-    candidate.tools = input.field("tools").filter(super::super::value::Value::is_array).map(|tools| tools.raw().to_vec());
+    candidate.tools =
+        input.field("tools").filter(super::super::value::Value::is_array).map(|tools| tools.raw().to_vec());
     Ok(candidate)
 }
