@@ -164,6 +164,26 @@ pub fn record(random: &mut Random, defect: Option<Defect>) -> String {
     out
 }
 
+/// The same draws as [`record`], written in TRL's `prompt`/`chosen`/`rejected` layout (string
+/// fields, the system prompt folded away), for converter benchmarks.
+pub fn trl_record(random: &mut Random) -> String {
+    let _system = (random.unit() < 0.3).then(|| text(random, 20.0));
+    let user = text(random, 60.0);
+    let _tools = random.unit() < 0.1;
+    let preferred = text(random, 120.0);
+    let non_preferred = text(random, 60.0);
+    let ascii = random.unit() < 0.2;
+    let mut out = String::with_capacity(4096);
+    for (key, value) in [("prompt", &user), ("chosen", &preferred), ("rejected", &non_preferred)] {
+        out.push_str(if key == "prompt" { "{\"" } else { ", \"" });
+        out.push_str(key);
+        out.push_str("\": ");
+        quote(value, ascii, &mut out);
+    }
+    out.push_str("}\n");
+    out
+}
+
 /// Every defect of `--bad-every`, in a fixed order.
 pub const DEFECTS: [Defect; 6] = [
     Defect::MissingNonPreferred,

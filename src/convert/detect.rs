@@ -45,8 +45,9 @@ pub(crate) fn detect(samples: &[&[u8]], options: &ConvertOptions) -> Detection {
     let mut tapes = Vec::new();
     for text in samples.iter().take(SAMPLE) {
         let mut tape = Tape::default();
-        if parse_line(text.trim_ascii(), &mut tape, 128).is_ok() && tape.nodes[0].kind == Kind::Object {
-            tapes.push((tape, text.trim_ascii()));
+        let Ok(text) = simdutf8::basic::from_utf8(text.trim_ascii()) else { continue };
+        if parse_line(text.as_bytes(), &mut tape, 128).is_ok() && tape.nodes[0].kind == Kind::Object {
+            tapes.push((tape, text));
         }
     }
     let records: Vec<Value<'_>> = tapes.iter().map(|(tape, text)| Value::root(tape, text)).collect();

@@ -384,8 +384,11 @@ impl Converter {
         sink: &mut ChunkLines,
     ) -> Outcome {
         let (lines, discarded) = (&mut sink.lines, &mut sink.discarded);
-        let text = text.trim_ascii();
-        if let Err(error) = parse_line(text, &mut scratch.tape, 128) {
+        let Ok(text) = simdutf8::basic::from_utf8(text.trim_ascii()) else {
+            let valid = std::str::from_utf8(text.trim_ascii()).map_or_else(|error| error.valid_up_to(), str::len);
+            return Outcome::Dropped(Drop::new(DropReason::ParseError, format!("not valid UTF-8 (at byte {valid})")));
+        };
+        if let Err(error) = parse_line(text.as_bytes(), &mut scratch.tape, 128) {
             return Outcome::Dropped(Drop::new(
                 DropReason::ParseError,
                 format!("invalid JSON at byte {}: {}", error.offset, error.kind),

@@ -3,19 +3,21 @@
 
 use std::borrow::Cow;
 
-use crate::parse::{Kind, Tape};
+use crate::parse::strings::decode_str;
+use crate::parse::{ESCAPED, Kind, Tape};
 
 /// One JSON value inside a parsed record.
 #[derive(Clone, Copy)]
 pub(crate) struct Value<'a> {
     tape: &'a Tape,
-    line: &'a [u8],
+    /// The record's text, already known to be UTF-8, so strings are sliced, not validated again.
+    line: &'a str,
     index: usize,
 }
 
 impl<'a> Value<'a> {
     /// The record's root value.
-    pub(crate) fn root(tape: &'a Tape, line: &'a [u8]) -> Value<'a> {
+    pub(crate) fn root(tape: &'a Tape, line: &'a str) -> Value<'a> {
         Value { tape, line, index: 0 }
     }
 
@@ -34,7 +36,7 @@ impl<'a> Value<'a> {
     /// The value's JSON text, as written in the source.
     pub(crate) fn raw(&self) -> &'a [u8] {
         let node = &self.tape.nodes[self.index];
-        &self.line[node.start as usize..node.end as usize]
+        &self.line.as_bytes()[node.start as usize..node.end as usize]
     }
 
     /// An object member by key (the last occurrence, like every parser that keeps one); `None`
@@ -45,7 +47,7 @@ impl<'a> Value<'a> {
         }
         self.tape
             .members(self.index)
-            .filter(|&(name, _)| self.tape.canonical(self.line, &self.tape.nodes[name]) == key.as_bytes())
+            .filter(|&(name, _)| self.tape.canonical(self.line.as_bytes(), &self.tape.nodes[name]) == key.as_bytes())
             .last()
             .map(|(_, value)| self.at(value))
     }
@@ -79,15 +81,15 @@ impl<'a> Value<'a> {
         if self.kind() != Kind::String {
             return None;
         }
-        match self.tape.text(self.line, &self.tape.nodes[self.index]) {
-            Cow::Borrowed(bytes) => simdutf8::basic::from_utf8(bytes).ok().map(Cow::Borrowed),
-            Cow::Owned(bytes) => String::from_utf8(bytes).ok().map(Cow::Owned),
-        }
+        let node = &self.tape.nodes[self.index];
+        // The raw text between the quotes (not the canonical copy: that is for comparisons).
+        let raw = &self.line[node.start as usize + 1..node.end as usize - 1];
+        if node.has(ESCAPED) { decode_str(raw).map(Cow::Owned) } else { Some(Cow::Borrowed(raw)) }
     }
 
-    /// The decoded string with anything that is not Unicode replaced (for keys in messages).
+    /// The decoded string with a lone surrogate replaced (for keys in messages).
     fn text_lossy(&self) -> Cow<'a, str> {
-        match self.tape.text(self.line, &self.tape.nodes[self.index]) {
+        match self.tape.text(self.line.as_bytes(), &self.tape.nodes[self.index]) {
             Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
             Cow::Owned(bytes) => Cow::Owned(crate::diagnostic::lossy_text(&bytes)),
         }
@@ -142,9 +144,9 @@ mod tests {
 
     #[test]
     fn reads_fields_elements_and_strings() {
-        let text = br#"{"a": "x\u00e9", "b": [1, 2.5, "3"], "c": null, "a": "last", "d": {"e": true}, "f": "True"}"#;
+        let text = r#"{"a": "x\u00e9", "b": [1, 2.5, "3"], "c": null, "a": "last", "d": {"e": true}, "f": "True"}"#;
         let mut tape = Tape::default();
-        parse_line(text, &mut tape, 128).unwrap();
+        parse_line(text.as_bytes(), &mut tape, 128).unwrap();
         let root = Value::root(&tape, text);
         assert_eq!(root.get("a").unwrap().str().unwrap(), "last");
         assert!(root.field("c").is_none() && root.get("c").is_some());

@@ -83,6 +83,42 @@ pub(crate) fn decode_into(raw: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(&raw[at..]);
 }
 
+/// The decoded text of a string's raw content from a valid UTF-8 line, as a `String`; `None` when it
+/// holds a lone surrogate (no character can stand for it). Runs between escapes are copied as they
+/// are, already known to be UTF-8.
+pub(crate) fn decode_str(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut at = 0;
+    while let Some(escape) = find_either(bytes, at, b'\\', b'\\') {
+        out.push_str(&raw[at..escape]);
+        at = escape + 2;
+        match bytes.get(escape + 1) {
+            Some(b'n') => out.push('\n'),
+            Some(b't') => out.push('\t'),
+            Some(b'r') => out.push('\r'),
+            Some(b'b') => out.push('\u{8}'),
+            Some(b'f') => out.push('\u{c}'),
+            Some(b'u') => {
+                let mut code_point = hex4(&bytes[escape + 2..]);
+                at = escape + 6;
+                if (0xD800..0xDC00).contains(&code_point) && bytes[at..].starts_with(b"\\u") {
+                    let low = hex4(&bytes[at + 2..]);
+                    if (0xDC00..0xE000).contains(&low) {
+                        code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
+                        at += 6;
+                    }
+                }
+                out.push(char::from_u32(code_point)?);
+            }
+            Some(&other) => out.push(char::from(other)),
+            None => {}
+        }
+    }
+    out.push_str(&raw[at..]);
+    Some(out)
+}
+
 /// The decoded text of a string's raw content.
 pub(crate) fn decode(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
@@ -190,6 +226,13 @@ mod tests {
         assert_eq!(first_special_in_block(b"ab\x01de\"ghijklmnop", 0), Some(2));
         assert_eq!(first_special_in_block(b"\xff\xfe\x80\x7f !#]\x20~~~~~~~~", 0), None);
         assert_eq!(first_special_in_block(b"xxxxxxxxxxxxxxx\x1f", 0), Some(15));
+    }
+
+    #[test]
+    fn decodes_strings_of_valid_lines() {
+        assert_eq!(decode_str(r#"é\"b\\c\/\n\u00e9\ud83d\ude80x\u0041"#).as_deref(), Some("é\"b\\c/\né🚀xA"));
+        assert_eq!(decode_str(r"lone \ud800 surrogate"), None);
+        assert_eq!(decode_str("plain").as_deref(), Some("plain"));
     }
 
     #[test]
