@@ -46,6 +46,20 @@ fn main() {
         best_of(5, || validator.check_bytes("broken", broken.as_bytes())),
     );
 
+    // Conversion: TRL strings into the target layout, on one thread.
+    let mut random = generator::Random(7);
+    let trl: String = (0..records).map(|_| generator::trl_record(&mut random)).collect();
+    let mut options = dpolint::convert::ConvertOptions::default();
+    options.threads = 1;
+    let converter = dpolint::convert::Converter::new(options).unwrap();
+    let trl_bytes = trl.len();
+    let time = best_of(3, || {
+        let mut out = Vec::with_capacity(trl_bytes * 2);
+        converter.convert_reader("trl.jsonl", std::io::Cursor::new(trl.clone().into_bytes()), &mut out, None).unwrap();
+        out.len()
+    });
+    report("convert trl, 1 thread", trl_bytes, time);
+
     // Rendering: the findings of a file where every record is broken, in each format.
     let all_broken = generator::dataset(records / 10, 1, 7);
     let with_sources = Validator::new(Options::default().with_threads(1)).unwrap();

@@ -21,8 +21,15 @@
 //! assert_eq!(report.layout.name(), "trl");
 //! assert_eq!(report.dropped_count(dpolint::convert::DropReason::IdenticalPair), 1);
 //! assert!(String::from_utf8(output).unwrap().starts_with(r#"{"input":{"messages":[{"role":"user","content":"Capital of France?"}]}"#));
+//!
+//! // Detection alone, with its explanation:
+//! let detection = converter.detect_reader("pairs.jsonl", source.as_bytes())?;
+//! assert_eq!(detection.layout.map(|layout| layout.name()), Some("trl"));
 //! # Ok::<(), dpolint::Error>(())
 //! ```
+//!
+//! [`Converter::convert_files`] converts files (shards of one dataset) into one output written
+//! atomically; [`Converter::convert_reader`] takes any reader and any writer.
 
 pub mod container;
 mod detect;

@@ -132,6 +132,16 @@ impl Converter {
         Ok(detect::detect(&texts, &self.options))
     }
 
+    /// Detects the layout of a stream (from its first records).
+    pub fn detect_reader(&self, name: &str, reader: impl Read + Send + 'static) -> Result<Detection, Error> {
+        let reader = container::open_stream(Path::new(name), Box::new(reader))?;
+        let mut sources = vec![Source { name: name.to_string(), reader }];
+        let (samples, _) = sample(&mut sources)?;
+        let texts: Vec<&[u8]> =
+            samples.iter().flat_map(|(_, batch)| batch.records.iter().map(|record| &batch.data[record.range.clone()])).collect();
+        Ok(detect::detect(&texts, &self.options))
+    }
+
     /// Converts files (shards of one dataset) into `output`, written to a temporary file beside it
     /// and renamed into place only when complete (and only when something was written); `rejects`,
     /// when given, gets every dropped record with its reason.
