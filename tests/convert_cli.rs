@@ -191,3 +191,26 @@ fn csv_and_gzip_sources_convert() {
         fs::read_to_string(&output).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     assert_eq!(lines[1]["input"]["messages"][0]["content"], "2, then 3?");
 }
+
+#[test]
+fn shards_make_one_output_with_locations_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = dir.path().join("data");
+    fs::create_dir(&shards).unwrap();
+    fs::write(shards.join("train-00000.jsonl"), TRL).unwrap();
+    fs::write(shards.join("train-00001.jsonl"), r#"{"prompt": "Q", "chosen": "A", "rejected": "A"}"#).unwrap();
+    let output = dir.path().join("out.jsonl");
+    for inputs in [vec![shards.clone()], vec![shards.join("train-00000.jsonl"), shards.join("train-00001.jsonl")]] {
+        let run = dpolint()
+            .arg("convert")
+            .args(&inputs)
+            .args(["-o", output.to_str().unwrap(), "--format", "json"])
+            .assert()
+            .code(0);
+        let report: Value = serde_json::from_slice(&run.get_output().stdout).unwrap();
+        assert_eq!((report["read"].as_u64(), report["written"].as_u64()), (Some(5), Some(2)));
+        let last = &report["drops"][2];
+        assert!(last["file"].as_str().unwrap().ends_with("train-00001.jsonl"));
+        assert_eq!(last["line"], 1);
+    }
+}

@@ -137,8 +137,10 @@ impl Converter {
         let reader = container::open_stream(Path::new(name), Box::new(reader))?;
         let mut sources = vec![Source { name: name.to_string(), reader }];
         let (samples, _) = sample(&mut sources)?;
-        let texts: Vec<&[u8]> =
-            samples.iter().flat_map(|(_, batch)| batch.records.iter().map(|record| &batch.data[record.range.clone()])).collect();
+        let texts: Vec<&[u8]> = samples
+            .iter()
+            .flat_map(|(_, batch)| batch.records.iter().map(|record| &batch.data[record.range.clone()]))
+            .collect();
         Ok(detect::detect(&texts, &self.options))
     }
 
@@ -469,9 +471,35 @@ impl Converter {
     }
 }
 
-/// Opens every input.
+/// Opens every input; a directory stands for its visible files, in name order (a Hugging Face
+/// `data/` folder of shards, say).
 fn open_all(inputs: &[PathBuf]) -> Result<Vec<Source>, Error> {
-    inputs.iter().map(|path| Ok(Source { name: path.display().to_string(), reader: container::open(path)? })).collect()
+    let mut paths = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut shards: Vec<PathBuf> = fs::read_dir(input)
+                .map_err(|error| Error::io(input, error))?
+                .filter_map(Result::ok)
+                .filter(|entry| {
+                    entry.file_type().is_ok_and(|kind| kind.is_file())
+                        && !entry.file_name().to_string_lossy().starts_with('.')
+                })
+                .map(|entry| entry.path())
+                .collect();
+            shards.sort();
+            if shards.is_empty() {
+                return Err(Error::Source {
+                    path: input.clone(),
+                    place: "directory".into(),
+                    message: "holds no files to convert".into(),
+                });
+            }
+            paths.extend(shards);
+        } else {
+            paths.push(input.clone());
+        }
+    }
+    paths.iter().map(|path| Ok(Source { name: path.display().to_string(), reader: container::open(path)? })).collect()
 }
 
 /// Reads batches until `detect::SAMPLE` records are in hand: (the batches with their source, the
