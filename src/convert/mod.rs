@@ -3,7 +3,7 @@
 //!
 //! Sources are read through [`container`] (JSONL, JSON arrays, gzip, zstd, Parquet, CSV) as JSON
 //! records; a layout adapter ([`Layout`]) maps each record to a candidate pair; the shared rules
-//! ([`pairs`]) normalise it and either accept it or drop it with a stable [`DropReason`]; every
+//! (the `pairs` module) normalise it and either accept it or drop it with a stable [`DropReason`]; every
 //! written line is checked with dpolint's own rules before it is written. The [`ConvertReport`]
 //! accounts for every record: `read == written + dropped`.
 //!
