@@ -23,7 +23,15 @@ pub fn parse(bytes: &[u8]) -> usize {
 #[must_use]
 pub fn check(bytes: &[u8]) -> usize {
     let rules = RuleSet::defaults(Target::Fireworks);
-    let line_rules = LineRules { rules: &rules, target: Target::Fireworks, max_depth: 128, fingerprints: true };
+    let tokens = crate::tokens::TokenCounter::estimate();
+    let line_rules = LineRules {
+        rules: &rules,
+        target: Target::Fireworks,
+        max_depth: 128,
+        fingerprints: true,
+        tokens: &tokens,
+        max_tokens: Target::Fireworks.default_max_tokens(),
+    };
     let mut scratch = LineScratch::default();
     let mut findings = Vec::new();
     let mut count = 0;

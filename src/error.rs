@@ -75,9 +75,32 @@ pub enum Error {
     /// The run was interrupted (Ctrl-C); nothing was written.
     #[error("interrupted: no output file was written")]
     Interrupted,
+    /// A `--tokenizer` file could not be read or is not a Hugging Face `tokenizer.json`.
+    #[error("{}: cannot load the tokenizer: {message}", path.display())]
+    Tokenizer {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The options are not usable (an unknown rule selector, an unsupported target, ...).
     #[error("{0}")]
     InvalidOptions(String),
+    /// A configuration file (`dpolint.toml`, `.dpolint.toml`, `[tool.dpolint]` in `pyproject.toml`)
+    /// is not valid TOML, has an unknown key, or a key holds a bad value. The message names the key.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// The 1-based line of the offending key or value.
+        line: usize,
+        /// The 1-based column, counted in Unicode scalar values.
+        column: usize,
+        /// The dotted key (`severity.DPO104`, `tool.dpolint.selec`); `None` for a TOML syntax error.
+        key: Option<String>,
+        /// What is wrong, naming the key (and a fix when there is one).
+        message: String,
+    },
     /// Writing findings failed (the sink returned an error).
     #[error("could not write the report: {0}")]
     Report(#[source] io::Error),

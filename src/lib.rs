@@ -43,6 +43,7 @@
 
 #[doc(hidden)]
 pub mod bench_support;
+pub mod config;
 pub mod convert;
 mod diagnostic;
 mod error;
@@ -52,6 +53,8 @@ pub mod render;
 pub mod rules;
 mod source;
 mod span;
+pub mod stats;
+pub mod tokens;
 mod validate;
 
 pub use diagnostic::{Diagnostic, Location, Related};

@@ -171,10 +171,10 @@ fn troubles_exit_two_naming_the_path() {
     dpolint().args(["check", "--format", "xml", "x.jsonl"]).assert().code(2);
     dpolint().args(["check", "--threads", "0", &examples("einstein_dpo.jsonl")]).assert().code(2);
     dpolint()
-        .args(["check", "--target", "openai", &examples("einstein_dpo.jsonl")])
+        .args(["check", "--target", "anthropic", &examples("einstein_dpo.jsonl")])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("`openai` target is not implemented yet"));
+        .stderr(predicate::str::contains("invalid value 'anthropic'"));
 }
 
 #[cfg(unix)]

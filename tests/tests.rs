@@ -8,4 +8,7 @@ mod convert_corpus;
 mod convert_properties;
 mod fixtures;
 mod pipeline;
+mod sarif;
 mod snapshots;
+mod targets;
+mod workflow;

@@ -1,20 +1,26 @@
 //! The `dpolint` command line: arguments, output choice and exit codes. Only the binary uses this.
 
+mod check;
 mod convert;
+mod stats;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use dpolint::render::{Format, RenderOptions, renderer};
-use dpolint::{Error, Options, Rule, RuleSet, Severity, Target, Validator};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use dpolint::config::{self, Config};
+use dpolint::{Error, Rule, RuleSet, Severity, Target};
 
 /// Exit code when the tool could not do its job.
 const EXIT_TROUBLE: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "dpolint", version, about = "A fast, exact linter for DPO preference datasets (Fireworks layout)")]
+#[command(
+    name = "dpolint",
+    version,
+    about = "A fast, exact linter for DPO preference datasets (Fireworks, OpenAI and Together layouts)"
+)]
 #[command(after_help = "Exit codes: 0 no errors, 1 errors found (or warnings with --deny-warnings), 2 could not run.")]
 struct Cli {
     #[command(subcommand)]
@@ -24,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check JSONL files, shard directories or standard input (`-`); report every problem at once.
-    Check(CheckArgs),
+    Check(check::CheckArgs),
     /// List the rules with their codes, names and severities per target.
     Rules(RulesArgs),
     /// Print one rule's documentation page (e.g. `dpolint rule DPO104` or `dpolint rule invalid-role`).
@@ -35,74 +41,61 @@ enum Command {
     /// Convert TRL, HH-RLHF, `UltraFeedback`, LLaMA-Factory, Orca, Nectar, SHP, PKU, ... into the
     /// target layout; every dropped record is counted with its reason.
     Convert(convert::ConvertArgs),
+    /// Statistics before an upload: counts, roles, lengths (characters and estimated tokens), length
+    /// bias, duplicates.
+    Stats(stats::StatsArgs),
+    /// Print a shell completion script (e.g. `dpolint completions bash > ~/.local/share/bash-completion/completions/dpolint`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
+/// Where the configuration comes from (`dpolint.toml`, `.dpolint.toml` or `[tool.dpolint]` in
+/// `pyproject.toml`, found by walking up from the working directory).
 #[derive(Args)]
-struct CheckArgs {
-    /// `.jsonl` files, directories of `.jsonl` shards (one dataset each), or `-` for standard input.
-    #[arg(required = true, value_name = "PATH")]
-    paths: Vec<PathBuf>,
+pub(crate) struct ConfigArgs {
+    /// Read the configuration from this file instead of looking for one.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    config: Option<PathBuf>,
 
-    /// Output format [default: full on a terminal, concise otherwise].
-    #[arg(long, value_enum)]
-    format: Option<FormatArg>,
-
-    /// Whose rules to apply.
-    #[arg(long, value_enum, default_value_t = TargetArg::Fireworks)]
-    target: TargetArg,
-
-    /// Report only these rules: codes (DPO104), prefixes (DPO1) or names (invalid-role); repeat or
-    /// separate with commas.
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    select: Vec<String>,
-
-    /// Never report these rules (same forms as --select).
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    ignore: Vec<String>,
-
-    /// Exit 1 on warnings too.
+    /// Ignore every configuration file.
     #[arg(long)]
-    deny_warnings: bool,
+    isolated: bool,
+}
 
-    /// Findings drawn per rule per file in human formats; 0 draws all (machine formats are never
-    /// capped).
-    #[arg(long, default_value_t = 20, value_name = "N")]
-    max_per_rule: usize,
-
-    /// Worker threads [default: all cores]; the output is the same for any count.
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-
-    /// Deepest nesting of arrays and objects accepted in a record.
-    #[arg(long, default_value_t = 128, value_name = "N")]
-    max_depth: usize,
-
-    /// Read files with `read` instead of memory maps (safe against other processes truncating them).
-    #[arg(long)]
-    no_mmap: bool,
-
-    /// When to use colours in the full format.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-    color: ColorArg,
-
-    /// Print only findings, without the per-dataset summary lines.
-    #[arg(short, long)]
-    quiet: bool,
+impl ConfigArgs {
+    /// The configuration in force, if any.
+    pub(crate) fn load(&self) -> Result<Option<Config>, Error> {
+        if self.isolated {
+            return Ok(None);
+        }
+        if let Some(path) = &self.config {
+            return config::load(path).map(Some);
+        }
+        let cwd = std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })?;
+        config::discover(&cwd)
+    }
 }
 
 #[derive(Args)]
 struct RulesArgs {
-    /// Show the severities of one target only.
+    /// Show the effective severities on one target: its defaults with the configuration file's
+    /// `select`, `ignore` and `severity` applied (and `--select`/`--ignore`).
     #[arg(long, value_enum)]
     target: Option<TargetArg>,
-}
 
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Full,
-    Concise,
-    Json,
-    Jsonl,
+    /// With --target: report only these rules (as `check --select`).
+    #[arg(long, value_delimiter = ',', value_name = "RULE", requires = "target")]
+    select: Vec<String>,
+
+    /// With --target: never report these rules (as `check --ignore`).
+    #[arg(long, value_delimiter = ',', value_name = "RULE", requires = "target")]
+    ignore: Vec<String>,
+
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -122,21 +115,20 @@ impl From<TargetArg> for Target {
     }
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ColorArg {
-    Auto,
-    Always,
-    Never,
-}
-
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check(args) => check(&args),
+        Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules(&args).map(|()| ExitCode::SUCCESS),
         Command::Rule { rule } => show_rule(&rule),
         Command::Convert(args) => convert::run(&args),
+        Command::Stats(args) => stats::run(&args),
+        Command::Completions { shell } => {
+            let mut out = io::stdout().lock();
+            clap_complete::generate(shell, &mut Cli::command(), "dpolint", &mut out);
+            out.flush().map_err(Error::Report).map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -152,51 +144,6 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
-    let target = Target::from(args.target);
-    let rules = RuleSet::from_selectors(target, &args.select, &args.ignore).map_err(Error::InvalidOptions)?;
-    let stdout = io::stdout();
-    let terminal = stdout.is_terminal();
-    let format = match args.format {
-        Some(FormatArg::Full) => Format::Full,
-        Some(FormatArg::Json) => Format::Json,
-        Some(FormatArg::Jsonl) => Format::Jsonl,
-        None if terminal => Format::Full,
-        Some(FormatArg::Concise) | None => Format::Concise,
-    };
-    if args.threads == Some(0) {
-        return Err(Error::InvalidOptions("--threads must be at least 1".into()));
-    }
-    let options = Options::new(target)
-        .with_rules(rules)
-        .with_threads(args.threads.unwrap_or(0))
-        .with_max_depth(args.max_depth)
-        .with_memory_map(!args.no_mmap)
-        .with_source_lines(format == Format::Full);
-    let validator = Validator::new(options)?;
-
-    let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
-    };
-    let mut render_options = RenderOptions::new(target);
-    render_options.max_per_rule = args.max_per_rule;
-    render_options.color = color;
-    render_options.quiet = args.quiet;
-    render_options.width = terminal_size::terminal_size().map_or(100, |(width, _)| usize::from(width.0)).clamp(40, 200);
-    // Lines reach a terminal as they are found; a pipe gets large writes.
-    let writer: Box<dyn Write> = if terminal {
-        Box::new(io::LineWriter::new(stdout.lock()))
-    } else {
-        Box::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()))
-    };
-    let mut output = renderer(format, writer, &render_options);
-    let summary = validator.check_paths(&args.paths, &mut *output)?;
-    output.finish(&summary).map_err(Error::Report)?;
-    Ok(ExitCode::from(summary.exit_code(args.deny_warnings)))
-}
-
 fn severity_cell(severity: Option<Severity>) -> &'static str {
     match severity {
         Some(Severity::Error) => "error",
@@ -207,15 +154,23 @@ fn severity_cell(severity: Option<Severity>) -> &'static str {
 }
 
 fn rules(args: &RulesArgs) -> Result<(), Error> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let targets: Vec<Target> = match args.target {
-        Some(target) => vec![target.into()],
-        None => Target::ALL.to_vec(),
+    // One column per target; with --target, that target's effective severities.
+    let columns: Vec<(Target, RuleSet)> = match args.target {
+        Some(target) => {
+            let target = Target::from(target);
+            let rules = match args.config.load()? {
+                Some(config) => config.rule_set(target, &args.select, &args.ignore)?,
+                None => RuleSet::from_selectors(target, &args.select, &args.ignore).map_err(Error::InvalidOptions)?,
+            };
+            vec![(target, rules)]
+        }
+        None => Target::ALL.iter().map(|&target| (target, RuleSet::defaults(target))).collect(),
     };
+    let mut out = io::BufWriter::new(io::stdout().lock());
     let write = |out: &mut io::BufWriter<io::StdoutLock<'_>>| -> io::Result<()> {
         let mut category = None;
         write!(out, "{:<8}{:<25}", "code", "name")?;
-        for target in &targets {
+        for (target, _) in &columns {
             write!(out, "{:<11}", target.as_str())?;
         }
         writeln!(out, "{:<9}summary", "fixable")?;
@@ -225,18 +180,19 @@ fn rules(args: &RulesArgs) -> Result<(), Error> {
                 writeln!(out, "\n{} ({}xx)", rule.category().title(), &rule.code()[..4])?;
             }
             write!(out, "{:<8}{:<25}", rule.code(), rule.name())?;
-            for &target in &targets {
-                write!(out, "{:<11}", severity_cell(rule.default_severity(target)))?;
+            for (_, rules) in &columns {
+                write!(out, "{:<11}", severity_cell(rules.severity(rule)))?;
             }
             writeln!(out, "{:<9}{}", if rule.is_fixable() { "yes" } else { "" }, rule.summary())?;
         }
-        let unsupported: Vec<&str> =
-            targets.iter().filter(|target| !target.is_supported()).map(|target| target.as_str()).collect();
-        if !unsupported.is_empty() {
+        if let [(target, _)] = columns.as_slice() {
             writeln!(
                 out,
-                "\n(the {} profile(s) are listed as the rule book defines them, but `check --target` supports only fireworks so far)",
-                unsupported.join(" and ")
+                "\n{}: at least {} examples, at most {}; DPO304 budget {} tokens.",
+                target.display_name(),
+                target.min_examples(),
+                target.max_examples(),
+                target.default_max_tokens()
             )?;
         }
         writeln!(out, "\n`dpolint rule CODE` prints a rule's page.")?;

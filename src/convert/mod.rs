@@ -38,7 +38,7 @@ mod message;
 mod pairs;
 mod report;
 mod run;
-mod value;
+pub(crate) mod value;
 mod writer;
 
 use std::fmt;

@@ -24,6 +24,7 @@ use crate::error::Error;
 use crate::parse::{Tape, parse_line};
 use crate::rules::line::{LineRules, LineScratch, check_line};
 use crate::rules::{Rule, RuleSet, Severity, Target};
+use crate::tokens::TokenCounter;
 
 /// Converts preference data into the target layout.
 pub struct Converter {
@@ -76,12 +77,6 @@ struct Scratch {
 impl Converter {
     /// A converter for `options`. Fails on options that cannot work together.
     pub fn new(options: ConvertOptions) -> Result<Converter, Error> {
-        if !options.target.is_supported() {
-            return Err(Error::InvalidOptions(format!(
-                "the `{}` target is not implemented yet: dpolint converts to the `fireworks` layout today",
-                options.target
-            )));
-        }
         if options.multi_turn == MultiTurnPolicy::Keep && options.target != Target::Together {
             return Err(Error::InvalidOptions(format!(
                 "`--multi-turn keep` writes multi-turn prompts, which {} rejects (DPO201); use `drop` or `flatten`",
@@ -455,7 +450,16 @@ impl Converter {
 
     /// The line must pass `dpolint check` with no error; returns whether it holds special tokens.
     fn check(&self, line: &[u8], scratch: &mut Scratch) -> Result<bool, Drop> {
-        let rules = LineRules { rules: &self.rules, target: self.options.target, max_depth: 128, fingerprints: false };
+        // Too-long is a warning, never a reason to drop: the estimate is enough here.
+        let tokens = TokenCounter::estimate();
+        let rules = LineRules {
+            rules: &self.rules,
+            target: self.options.target,
+            max_depth: 128,
+            fingerprints: false,
+            tokens: &tokens,
+            max_tokens: self.options.target.default_max_tokens(),
+        };
         scratch.findings.clear();
         let _ = check_line(line, true, 0, false, &rules, &mut scratch.line, &mut scratch.findings);
         if let Some(error) = scratch.findings.iter().find(|finding| {

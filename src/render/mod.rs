@@ -2,12 +2,14 @@
 //! [`Render::finish`] writes what only the end of a run knows (totals; the whole JSON document).
 //!
 //! Human formats (`full`, `concise`) draw at most `max_per_rule` findings per rule per file and then
-//! say how many more there were; machine formats (`json`, `jsonl`) are never capped.
+//! say how many more there were; machine formats (`json`, `jsonl`, `github`, `sarif`) are never capped.
 
 mod concise;
 #[cfg(feature = "fancy")]
 mod full;
+mod github;
 mod json;
+mod sarif;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -30,11 +32,16 @@ pub enum Format {
     Json,
     /// One JSON object per finding, one per line.
     Jsonl,
+    /// GitHub Actions workflow commands (`::error file=F,line=L,col=C,title=CODE::message`), one per finding.
+    Github,
+    /// One SARIF 2.1.0 log for the whole run (GitHub code scanning and other SARIF viewers).
+    Sarif,
 }
 
 impl Format {
     /// Every format, for listings.
-    pub const ALL: [Format; 4] = [Format::Full, Format::Concise, Format::Json, Format::Jsonl];
+    pub const ALL: [Format; 6] =
+        [Format::Full, Format::Concise, Format::Json, Format::Jsonl, Format::Github, Format::Sarif];
 
     /// The name used by `--format`.
     #[must_use]
@@ -44,6 +51,8 @@ impl Format {
             Format::Concise => "concise",
             Format::Json => "json",
             Format::Jsonl => "jsonl",
+            Format::Github => "github",
+            Format::Sarif => "sarif",
         }
     }
 
@@ -61,7 +70,7 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|format| format.as_str() == s)
-            .ok_or_else(|| format!("unknown format `{s}` (expected full, concise, json or jsonl)"))
+            .ok_or_else(|| format!("unknown format `{s}` (expected full, concise, json, jsonl, github or sarif)"))
     }
 }
 
@@ -110,6 +119,8 @@ pub fn renderer<'w>(format: Format, writer: Box<dyn Write + 'w>, options: &Rende
         Format::Concise => Box::new(concise::ConciseRenderer::new(writer, options)),
         Format::Json => Box::new(json::JsonRenderer::new(writer, options)),
         Format::Jsonl => Box::new(json::JsonlRenderer::new(writer)),
+        Format::Github => Box::new(github::GithubRenderer::new(writer)),
+        Format::Sarif => Box::new(sarif::SarifRenderer::new(writer, options)),
     }
 }
 

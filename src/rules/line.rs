@@ -4,6 +4,7 @@ use crate::fingerprint::{RecordKey, fingerprint_nodes, record_key};
 use crate::parse::{Kind, SyntaxError, SyntaxErrorKind, Tape, parse_line};
 use crate::rules::record::{Finding, MessageSummary, RecordChecker};
 use crate::rules::{Rule, RuleSet, Target};
+use crate::tokens::TokenCounter;
 
 /// Per-worker buffers reused from line to line, so the fast path does not allocate.
 #[derive(Default)]
@@ -20,6 +21,9 @@ pub(crate) struct LineRules<'a> {
     pub max_depth: usize,
     /// Whether duplicate and conflict detection want record keys.
     pub fingerprints: bool,
+    /// How DPO304 counts tokens, and its budget.
+    pub tokens: &'a TokenCounter,
+    pub max_tokens: u64,
 }
 
 /// The outcome of one line. Finding offsets are relative to the start of the line.
@@ -139,6 +143,8 @@ pub(crate) fn check_line(
         hashes: &scratch.hashes,
         findings,
         messages: &mut scratch.messages,
+        tokens: rules.tokens,
+        max_tokens: rules.max_tokens,
     }
     .check();
     // Record checks work in record coordinates; move them to line coordinates.

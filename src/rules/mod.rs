@@ -95,10 +95,31 @@ impl Target {
         3_000_000
     }
 
-    /// Whether dpolint implements this target's profile yet.
+    /// The context budget DPO304 checks an example against when `--max-tokens` does not set one:
+    /// Fireworks' and `OpenAI`'s published training context lengths. Together publishes none (it depends
+    /// on the model), so it gets Fireworks' budget.
     #[must_use]
-    pub fn is_supported(self) -> bool {
-        matches!(self, Target::Fireworks)
+    pub fn default_max_tokens(self) -> u64 {
+        match self {
+            Target::Fireworks | Target::Together => 32_768,
+            Target::OpenAi => 65_536,
+        }
+    }
+
+    /// The message roles the target accepts (a `tool` role is DPO205 everywhere). `OpenAI` accepts
+    /// `developer`, its newer name for `system`.
+    #[must_use]
+    pub fn roles(self) -> &'static [&'static str] {
+        match self {
+            Target::Fireworks | Target::Together => &["system", "user", "assistant"],
+            Target::OpenAi => &["system", "developer", "user", "assistant"],
+        }
+    }
+
+    /// Whether an input may hold earlier turns (strictly alternating, DPO204) before the last user message.
+    #[must_use]
+    pub fn allows_multi_turn(self) -> bool {
+        matches!(self, Target::Together)
     }
 }
 
@@ -255,6 +276,8 @@ rule_table! {
         "`input.tools` is not an array of function tools, or a tool name is invalid";
     InvalidWeight = "DPO110", "invalid-weight", [Some(E), Some(E), Some(E)], false,
         "a message `weight` is not the integer 0 or 1";
+    InvalidContentPart = "DPO111", "invalid-content-part", [Some(E), Some(E), Some(E)], false,
+        "a content part the target cannot read: an unknown `type`, a malformed image, or an image outside a user message";
     MultiTurn = "DPO201", "multi-turn", [Some(E), Some(E), OFF], false,
         "the input holds more than one user turn or any assistant turn";
     LastNotUser = "DPO202", "last-not-user", [Some(E), Some(E), Some(E)], false,
@@ -271,6 +294,8 @@ rule_table! {
         "preferred and non-preferred content are identical";
     SpecialToken = "DPO303", "special-token", [Some(W), Some(E), Some(W)], false,
         "content holds chat-template tokens such as `<|im_start|>` or `[INST]`";
+    TooLong = "DPO304", "too-long", [Some(W), Some(W), Some(W)], false,
+        "the example's estimated tokens (prompt and longer answer) exceed the context budget";
     TooFewExamples = "DPO401", "too-few-examples", [Some(E), Some(E), Some(E)], false,
         "the dataset has fewer examples than the target accepts";
     TooManyExamples = "DPO402", "too-many-examples", [Some(E), Some(E), Some(E)], false,
@@ -395,7 +420,7 @@ impl RuleSet {
 }
 
 /// Resolves one selector into rules; the flag says whether it named a single rule exactly.
-fn resolve_selector(selector: &str) -> Result<(Vec<Rule>, bool), String> {
+pub(crate) fn resolve_selector(selector: &str) -> Result<(Vec<Rule>, bool), String> {
     let selector = selector.trim();
     if let Some(rule) = Rule::find(selector) {
         return Ok((vec![rule], true));

@@ -10,9 +10,12 @@ use std::borrow::Cow;
 use crate::parse::{CONTROL_CHARACTER, DUPLICATE_KEYS, Kind, LONE_SURROGATE, Node, Tape};
 use crate::rules::text::{find_special_token, is_blank, is_blank_json, nearest, quoted, suggest_role};
 use crate::rules::{Rule, RuleSet, Severity, Target};
+use crate::tokens::{MESSAGE_OVERHEAD, TokenCounter};
 
 const RECORD_KEYS: [&str; 3] = ["input", "preferred_output", "non_preferred_output"];
 const INPUT_KEYS: [&str; 2] = ["messages", "tools"];
+/// `OpenAI` also reads `parallel_tool_calls` next to `tools`.
+const OPENAI_INPUT_KEYS: [&str; 3] = ["messages", "tools", "parallel_tool_calls"];
 const MESSAGE_KEYS: [&str; 6] = ["role", "content", "name", "weight", "tool_calls", "tool_call_id"];
 
 /// A finding in record coordinates (byte offsets in the parsed slice).
@@ -34,6 +37,8 @@ pub(crate) struct Finding {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
     System,
+    /// `OpenAI`'s newer name for the system role; the conversation rules treat it as `system`.
+    Developer,
     User,
     Assistant,
 }
@@ -42,9 +47,14 @@ impl Role {
     fn as_str(self) -> &'static str {
         match self {
             Role::System => "system",
+            Role::Developer => "developer",
             Role::User => "user",
             Role::Assistant => "assistant",
         }
+    }
+
+    fn is_system(self) -> bool {
+        matches!(self, Role::System | Role::Developer)
     }
 }
 
@@ -106,6 +116,9 @@ pub(crate) struct RecordChecker<'a> {
     pub findings: &'a mut Vec<Finding>,
     /// Scratch space for the input's valid-role messages, reused across records.
     pub messages: &'a mut Vec<MessageSummary>,
+    /// How DPO304 counts tokens, and the budget it checks against.
+    pub tokens: &'a TokenCounter,
+    pub max_tokens: u64,
 }
 
 impl<'a> RecordChecker<'a> {
@@ -176,6 +189,98 @@ impl<'a> RecordChecker<'a> {
         if let (Some(first), Some(second)) = (preferred_first, non_preferred_first) {
             self.check_identical(first, second);
         }
+        // Most records are far too short to exceed any budget: only count the ones that might.
+        if self.on(Rule::TooLong) && self.tokens.bound(self.line.len()) > self.max_tokens {
+            self.check_length();
+        }
+    }
+
+    /// DPO304: the prompt (messages and tool definitions) and the longer answer, against the budget.
+    fn check_length(&mut self) {
+        let (tape, line) = (self.tape, self.line);
+        let (mut prompt, mut answers) = (0u64, [0u64; 2]);
+        for (key, value) in effective_members(tape, line, 0) {
+            let output = match self.canonical(key) {
+                b"input" if self.node(value).kind == Kind::Object => {
+                    for (key, value) in effective_members(tape, line, value) {
+                        match (self.canonical(key), self.node(value).kind) {
+                            (b"messages", Kind::Array) => {
+                                prompt += tape.elements(value).map(|message| self.message_tokens(message)).sum::<u64>();
+                            }
+                            (b"tools", _) => {
+                                let node = self.node(value);
+                                prompt += self
+                                    .tokens
+                                    .count(&String::from_utf8_lossy(&line[node.start as usize..node.end as usize]));
+                            }
+                            _ => {}
+                        }
+                    }
+                    continue;
+                }
+                b"preferred_output" => 0,
+                b"non_preferred_output" => 1,
+                _ => continue,
+            };
+            if self.node(value).kind == Kind::Array {
+                answers[output] = tape.elements(value).map(|message| self.message_tokens(message)).sum();
+            }
+        }
+        let answer = answers[0].max(answers[1]);
+        let total = prompt + answer;
+        if total <= self.max_tokens {
+            return;
+        }
+        self.findings.push(Finding {
+            rule: Rule::TooLong,
+            start: 0,
+            end: line.len() as u32,
+            severity: None,
+            pointer: Some(String::new()),
+            message: format!(
+                "the example has {} tokens ({}): {} in the prompt and {} in the longer answer, over the budget of {}",
+                thousands(total),
+                self.tokens.describe(),
+                thousands(prompt),
+                thousands(answer),
+                thousands(self.max_tokens)
+            ),
+            help: Some(if self.tokens.is_exact() {
+                "shorten the prompt or the answers, or drop the example: the trainer truncates it or rejects it (raise `--max-tokens` if your model's context is longer)".into()
+            } else {
+                "shorten the prompt or the answers, or drop the example; `--tokenizer tokenizer.json` counts exactly, and `--max-tokens` sets the budget of your model".into()
+            }),
+            related: None,
+        });
+    }
+
+    /// A message's tokens: its text (every text part of an array) and the template's overhead.
+    fn message_tokens(&self, message: usize) -> u64 {
+        let mut tokens = MESSAGE_OVERHEAD;
+        if self.node(message).kind != Kind::Object {
+            return tokens;
+        }
+        let (tape, line) = (self.tape, self.line);
+        let count = |string: usize| self.tokens.count(&String::from_utf8_lossy(&self.text(string)));
+        for (key, content) in effective_members(tape, line, message) {
+            if self.canonical(key) != b"content" {
+                continue;
+            }
+            match self.node(content).kind {
+                Kind::String => tokens += count(content),
+                Kind::Array => {
+                    for part in tape.elements(content).filter(|&part| self.node(part).kind == Kind::Object) {
+                        for (key, text) in effective_members(tape, line, part) {
+                            if self.canonical(key) == b"text" && self.node(text).kind == Kind::String {
+                                tokens += count(text);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        tokens
     }
 
     /// DPO007, DPO008 and DPO009 can concern any key or string of the record.
@@ -304,7 +409,20 @@ impl<'a> RecordChecker<'a> {
             match self.canonical(key) {
                 b"messages" => messages = Some(value),
                 b"tools" => tools = Some(value),
-                _ => self.unknown_key(key, "/input", &INPUT_KEYS, "`input`"),
+                b"parallel_tool_calls" if self.target == Target::OpenAi => {
+                    if self.node(value).kind != Kind::Bool {
+                        self.wrong_type(
+                            value,
+                            "/input/parallel_tool_calls".into(),
+                            "`parallel_tool_calls`",
+                            "a boolean",
+                        );
+                    }
+                }
+                _ => {
+                    let known: &[&str] = if self.target == Target::OpenAi { &OPENAI_INPUT_KEYS } else { &INPUT_KEYS };
+                    self.unknown_key(key, "/input", known, "`input`");
+                }
             }
         }
         match messages {
@@ -352,12 +470,13 @@ impl<'a> RecordChecker<'a> {
     fn check_conversation(&mut self, messages: &[MessageSummary]) {
         if self.on(Rule::MisplacedSystem) {
             for (position, message) in messages.iter().enumerate() {
-                if message.role == Role::System && position > 0 {
-                    let first_system = messages[..position].iter().any(|m| m.role == Role::System);
+                if message.role.is_system() && position > 0 {
+                    let first_system = messages[..position].iter().any(|m| m.role.is_system());
+                    let role = message.role.as_str();
                     let message_text = if first_system {
-                        "a second system message: only one is allowed, and only first".to_string()
+                        format!("a second {role} message: only one system message is allowed, and only first")
                     } else {
-                        format!("the system message is at position {}: it must come first", message.index)
+                        format!("the {role} message is at position {}: it must come first", message.index)
                     };
                     self.push(
                         Rule::MisplacedSystem,
@@ -372,7 +491,7 @@ impl<'a> RecordChecker<'a> {
         if self.on(Rule::MultiTurn) {
             let mut seen_user = false;
             let past_one_turn = messages.iter().find(|message| match message.role {
-                Role::System => false,
+                Role::System | Role::Developer => false,
                 Role::User => std::mem::replace(&mut seen_user, true),
                 Role::Assistant => true,
             });
@@ -517,6 +636,7 @@ impl<'a> RecordChecker<'a> {
         }
         let valid = match self.canonical(role) {
             b"system" => Some(Role::System),
+            b"developer" if self.target == Target::OpenAi => Some(Role::Developer),
             b"user" => Some(Role::User),
             b"assistant" => Some(Role::Assistant),
             b"tool" => {
@@ -538,11 +658,16 @@ impl<'a> RecordChecker<'a> {
             other => {
                 if self.on(Rule::InvalidRole) {
                     let text = crate::diagnostic::lossy_text(other);
+                    let roles =
+                        self.target.roles().iter().map(|role| format!("`{role}`")).collect::<Vec<_>>().join(", ");
                     let help = match suggest_role(&text) {
                         Some(suggestion) => {
-                            format!("use `\"{suggestion}\"`: roles are lowercase `system`, `user` or `assistant`")
+                            format!(
+                                "use `\"{suggestion}\"`: {} roles are {roles} (lowercase)",
+                                self.target.display_name()
+                            )
                         }
-                        None => "roles are `system`, `user` or `assistant` (lowercase)".to_string(),
+                        None => format!("{} roles are {roles} (lowercase)", self.target.display_name()),
                     };
                     self.push(
                         Rule::InvalidRole,
@@ -579,66 +704,216 @@ impl<'a> RecordChecker<'a> {
                 }
                 self.check_special_tokens(content, || format!("{}/content", at.pointer()));
             }
-            Kind::Array => {
-                if self.on(Rule::ContentParts) {
-                    let parts = self.node(content).count;
-                    self.push(
-                        Rule::ContentParts,
-                        content,
-                        pointer(),
-                        format!("`content` is an array of {parts} part(s): {} wants a string", self.target.display_name()),
-                        Some("join the text parts into one string (the planned `dpolint convert --from fireworks` does it)".into()),
-                    );
+            Kind::Array => self.check_content_parts(content, role, at),
+            _ => self.wrong_type(content, pointer(), "`content`", "a string"),
+        }
+    }
+
+    /// DPO108 and the parts of an array `content`: DPO111 for parts the target cannot read, DPO301
+    /// when every part is blank text.
+    fn check_content_parts(&mut self, content: usize, role: Option<Role>, at: MessageAt) {
+        let pointer = format!("{}/content", at.pointer());
+        if let Some(severity) = self.rules.severity(Rule::ContentParts) {
+            let parts = self.node(content).count;
+            let message = if severity == Severity::Info {
+                format!(
+                    "`content` is an array of {parts} part(s) rather than a string: {} reads parts, Fireworks does not",
+                    self.target.display_name()
+                )
+            } else {
+                format!("`content` is an array of {parts} part(s): {} wants a string", self.target.display_name())
+            };
+            self.push(
+                Rule::ContentParts,
+                content,
+                pointer.clone(),
+                message,
+                Some("`dpolint convert --from fireworks` joins the text parts into one string".into()),
+            );
+        }
+        // Images are prompt material: only a user message of the input may carry one.
+        let images_allowed = role == Some(Role::User) && matches!(at, MessageAt::Input(_));
+        let mut blank = true;
+        let tape = self.tape;
+        for (position, part) in tape.elements(content).enumerate() {
+            let part_pointer = format!("{pointer}/{position}");
+            if self.node(part).kind != Kind::Object {
+                self.wrong_type(
+                    part,
+                    part_pointer,
+                    "a content part",
+                    "an object like `{\"type\": \"text\", \"text\": \"...\"}`",
+                );
+                blank = false;
+                continue;
+            }
+            let members: Vec<(usize, usize)> = effective_members(self.tape, self.line, part).collect();
+            let field =
+                |name: &[u8]| members.iter().find(|&&(key, _)| self.canonical(key) == name).map(|&(_, value)| value);
+            let kind = field(b"type");
+            let known: &[&str] = match kind {
+                Some(kind) if self.is_string(kind, "text") => {
+                    self.check_text_part(part, field(b"text"), &part_pointer, &mut blank);
+                    &["type", "text"]
                 }
-                let mut blank = true;
-                let tape = self.tape;
-                for (position, part) in tape.elements(content).enumerate() {
-                    let part_pointer = format!("{}/{position}", pointer());
-                    if self.node(part).kind != Kind::Object {
-                        self.wrong_type(
-                            part,
-                            part_pointer,
-                            "a content part",
-                            "an object like `{\"type\": \"text\", \"text\": \"...\"}`",
-                        );
-                        blank = false;
-                        continue;
-                    }
-                    let members: Vec<(usize, usize)> = effective_members(self.tape, self.line, part).collect();
-                    let is_text = members
-                        .iter()
-                        .any(|&(key, value)| self.canonical(key) == b"type" && self.is_string(value, "text"));
-                    let text =
-                        members.iter().rev().find(|&&(key, _)| self.canonical(key) == b"text").map(|&(_, value)| value);
-                    if !is_text {
-                        blank = false;
-                        continue;
-                    }
-                    match text {
-                        None => {
-                            self.missing(
-                                part,
-                                format!("{part_pointer}/text"),
-                                "a text part has no `text`",
-                                "add `\"text\": \"...\"`",
-                            );
-                            blank = false;
-                        }
-                        Some(text) if self.node(text).kind != Kind::String => {
-                            self.wrong_type(text, format!("{part_pointer}/text"), "a text part's `text`", "a string");
-                            blank = false;
-                        }
-                        Some(text) => {
-                            blank &= is_blank(&self.text(text));
-                            self.check_special_tokens(text, || format!("{part_pointer}/text"));
-                        }
-                    }
+                Some(kind) if self.is_string(kind, "image_url") => {
+                    blank = false;
+                    self.check_image_part(part, field(b"image_url"), &part_pointer, images_allowed, at);
+                    &["type", "image_url"]
                 }
-                if blank {
-                    self.report_empty(content, role, at);
+                _ => {
+                    blank = false;
+                    self.unreadable_part(part, kind, &part_pointer);
+                    continue;
+                }
+            };
+            for &(key, _) in &members {
+                if !known.iter().any(|name| self.canonical(key) == name.as_bytes()) {
+                    self.unknown_key(key, &part_pointer, known, "a content part");
                 }
             }
-            _ => self.wrong_type(content, pointer(), "`content`", "a string"),
+        }
+        if blank {
+            self.report_empty(content, role, at);
+        }
+    }
+
+    fn check_text_part(&mut self, part: usize, text: Option<usize>, part_pointer: &str, blank: &mut bool) {
+        match text {
+            None => {
+                self.missing(
+                    part,
+                    format!("{part_pointer}/text"),
+                    "a text part has no `text`",
+                    "add `\"text\": \"...\"`",
+                );
+                *blank = false;
+            }
+            Some(text) if self.node(text).kind != Kind::String => {
+                self.wrong_type(text, format!("{part_pointer}/text"), "a text part's `text`", "a string");
+                *blank = false;
+            }
+            Some(text) => {
+                *blank &= is_blank(&self.text(text));
+                self.check_special_tokens(text, || format!("{part_pointer}/text"));
+            }
+        }
+    }
+
+    /// DPO111 for a part whose `type` is missing, not a string, or not one the targets read.
+    fn unreadable_part(&mut self, part: usize, kind: Option<usize>, part_pointer: &str) {
+        if !self.on(Rule::InvalidContentPart) {
+            return;
+        }
+        let (node, pointer, message) = match kind {
+            None => (part, format!("{part_pointer}/type"), "the content part has no `type`".to_string()),
+            Some(kind) if self.node(kind).kind != Kind::String => {
+                let found = self.node(kind).kind.described();
+                (
+                    kind,
+                    format!("{part_pointer}/type"),
+                    format!("the content part's `type` must be a string, found {found}"),
+                )
+            }
+            Some(kind) => (
+                kind,
+                format!("{part_pointer}/type"),
+                format!(
+                    "the content part has type {}, which {} cannot train on",
+                    quoted(&self.text(kind)),
+                    self.target.display_name()
+                ),
+            ),
+        };
+        self.push(
+            Rule::InvalidContentPart,
+            node,
+            pointer,
+            message,
+            Some("use `{\"type\": \"text\", \"text\": \"...\"}`, or `{\"type\": \"image_url\", \"image_url\": {\"url\": \"...\"}}` in a user message".into()),
+        );
+    }
+
+    /// DPO111 for an image part outside a user message or without a usable `image_url.url`.
+    fn check_image_part(
+        &mut self,
+        part: usize,
+        image: Option<usize>,
+        part_pointer: &str,
+        allowed: bool,
+        at: MessageAt,
+    ) {
+        if !self.on(Rule::InvalidContentPart) {
+            return;
+        }
+        if !allowed {
+            self.push(
+                Rule::InvalidContentPart,
+                part,
+                part_pointer.to_string(),
+                format!("{} holds an image: only user messages of the input may", at.describe()),
+                Some("move the image into the user message, or describe it in text".into()),
+            );
+            return;
+        }
+        let help = || {
+            Some("write `\"image_url\": {\"url\": \"https://...\"}` (or a `data:image/...;base64,` URL)".to_string())
+        };
+        let Some(image) = image else {
+            self.push(
+                Rule::InvalidContentPart,
+                part,
+                format!("{part_pointer}/image_url"),
+                "the image part has no `image_url`".into(),
+                help(),
+            );
+            return;
+        };
+        if self.node(image).kind != Kind::Object {
+            let found = self.node(image).kind.described();
+            self.push(
+                Rule::InvalidContentPart,
+                image,
+                format!("{part_pointer}/image_url"),
+                format!("`image_url` must be an object with a `url`, found {found}"),
+                help(),
+            );
+            return;
+        }
+        let members: Vec<(usize, usize)> = effective_members(self.tape, self.line, image).collect();
+        let field =
+            |name: &[u8]| members.iter().find(|&&(key, _)| self.canonical(key) == name).map(|&(_, value)| value);
+        let (url, detail) = (field(b"url"), field(b"detail"));
+        match url {
+            Some(url) if self.node(url).kind == Kind::String && !self.is_blank_string(url) => {}
+            Some(url) => self.push(
+                Rule::InvalidContentPart,
+                url,
+                format!("{part_pointer}/image_url/url"),
+                "the image `url` must be a non-empty string".into(),
+                help(),
+            ),
+            None => self.push(
+                Rule::InvalidContentPart,
+                image,
+                format!("{part_pointer}/image_url/url"),
+                "`image_url` has no `url`".into(),
+                help(),
+            ),
+        }
+        if let Some(detail) = detail
+            && !["auto", "low", "high"].iter().any(|word| self.is_string(detail, word))
+        {
+            self.push(
+                Rule::InvalidContentPart,
+                detail,
+                format!("{part_pointer}/image_url/detail"),
+                format!(
+                    "the image `detail` is {}: it must be `auto`, `low` or `high`",
+                    quoted(&self.line[self.node(detail).start as usize..self.node(detail).end as usize])
+                ),
+                None,
+            );
         }
     }
 
@@ -938,4 +1213,17 @@ fn effective_members<'t>(tape: &'t Tape, line: &'t [u8], object: usize) -> impl 
 /// `^[a-zA-Z0-9_-]{1,64}$`
 fn is_valid_tool_name(name: &[u8]) -> bool {
     (1..=64).contains(&name.len()) && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }

@@ -1,18 +1,20 @@
 //! The checker's public face: [`Options`], [`Validator`], the streaming [`Sink`] and the collected
 //! [`Report`].
 
-mod dataset;
-mod duplicates;
+pub(crate) mod dataset;
+pub(crate) mod duplicates;
 mod pipeline;
 
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Mutex;
 
+use crate::config::PerFileIgnores;
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::rules::{RuleSet, Severity, Target};
 use crate::source::StreamReader;
+use crate::tokens::TokenCounter;
 
 use dataset::{Dataset, Shard};
 
@@ -37,6 +39,12 @@ pub struct Options {
     pub chunk_size: usize,
     /// Bytes mapped at a time (tuning only).
     pub window_size: usize,
+    /// The DPO304 budget in tokens; `None`: the target's ([`Target::default_max_tokens`]).
+    pub max_tokens: Option<u64>,
+    /// How DPO304 counts tokens: the estimate, or a tokenizer.
+    pub tokens: TokenCounter,
+    /// Rules turned off for some files (a configuration file's `per-file-ignores`).
+    pub per_file_ignores: PerFileIgnores,
 }
 
 impl Options {
@@ -52,6 +60,9 @@ impl Options {
             memory_map: true,
             chunk_size: 1 << 20,
             window_size: 32 << 20,
+            max_tokens: None,
+            tokens: TokenCounter::estimate(),
+            per_file_ignores: PerFileIgnores::default(),
         }
     }
 
@@ -87,6 +98,27 @@ impl Options {
     #[must_use]
     pub fn with_memory_map(mut self, memory_map: bool) -> Options {
         self.memory_map = memory_map;
+        self
+    }
+
+    /// Sets the DPO304 budget in tokens (`None`: the target's default).
+    #[must_use]
+    pub fn with_max_tokens(mut self, max_tokens: Option<u64>) -> Options {
+        self.max_tokens = max_tokens;
+        self
+    }
+
+    /// Sets how DPO304 counts tokens.
+    #[must_use]
+    pub fn with_token_counter(mut self, tokens: TokenCounter) -> Options {
+        self.tokens = tokens;
+        self
+    }
+
+    /// Turns rules off for the files that `per-file-ignores` patterns match.
+    #[must_use]
+    pub fn with_per_file_ignores(mut self, per_file_ignores: PerFileIgnores) -> Options {
+        self.per_file_ignores = per_file_ignores;
         self
     }
 
@@ -191,6 +223,12 @@ pub trait Sink {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// Another `bytes` of the input have been checked (called in file order, once per chunk), for
+    /// progress displays. Bytes of every file of every dataset add up to the total read.
+    fn progress(&mut self, bytes: u64) {
+        let _ = bytes;
+    }
 }
 
 impl Sink for Vec<Diagnostic> {
@@ -263,14 +301,8 @@ pub struct Validator {
 }
 
 impl Validator {
-    /// Builds a validator. Fails on options it cannot honour (an unsupported target).
+    /// Builds a validator. Fails when the worker threads cannot be started.
     pub fn new(options: Options) -> Result<Validator, Error> {
-        if !options.target.is_supported() {
-            return Err(Error::InvalidOptions(format!(
-                "the `{}` target is not implemented yet: dpolint checks the `fireworks` layout today; the OpenAI and Together profiles are planned",
-                options.target
-            )));
-        }
         let threads = if options.threads == 0 {
             std::thread::available_parallelism().map_or(1, usize::from)
         } else {

@@ -3,10 +3,11 @@
 //! the duplicate index and the sink. At most a few chunks per worker are in flight, so memory stays
 //! flat and the first findings come out while the rest of the file is still being read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::mpsc;
 
 use memchr::memchr;
@@ -14,6 +15,7 @@ use memchr::memchr;
 use super::dataset::{Dataset, LayoutProblem, Shard};
 use super::duplicates::{DuplicateIndex, Seen};
 use super::{DatasetSummary, Options, Sink, Validator};
+use crate::config::PerFileIgnores;
 use crate::diagnostic::{Diagnostic, Location, OrderKey, Related};
 use crate::error::Error;
 use crate::parse::{Tape, parse_line, validate_document};
@@ -90,10 +92,25 @@ struct DatasetRun<'s> {
     too_many_reported: bool,
     /// Lines of the current file merged so far.
     file_lines: u64,
+    /// `per-file-ignores`: the options' patterns, and the rules they turn off per file name seen.
+    ignores: &'s PerFileIgnores,
+    ignored: HashMap<String, Vec<Rule>>,
 }
 
 impl DatasetRun<'_> {
+    /// Whether `per-file-ignores` turns `rule` off for `file`.
+    fn is_ignored(&mut self, rule: Rule, file: &str) -> bool {
+        if self.ignores.is_empty() || file == "<stdin>" {
+            return false;
+        }
+        let ignores = self.ignores;
+        self.ignored.entry(file.to_string()).or_insert_with(|| ignores.ignored(Path::new(file))).contains(&rule)
+    }
+
     fn emit(&mut self, diagnostic: Diagnostic) -> Result<(), Error> {
+        if self.is_ignored(diagnostic.rule, &diagnostic.file) {
+            return Ok(());
+        }
         self.summary.count(diagnostic.severity);
         match &mut self.held {
             Some(held) if held.len() < HOLD_LIMIT => {
@@ -151,6 +168,8 @@ impl Validator {
             count_rules: true,
             too_many_reported: false,
             file_lines: 0,
+            ignores: &self.options.per_file_ignores,
+            ignored: HashMap::new(),
         };
 
         // A UTF-16 file makes every line garbage: report that once and nothing else for the dataset.
@@ -183,9 +202,11 @@ impl Validator {
 
     fn finish_dataset(&self, mut run: DatasetRun<'_>) -> Result<DatasetSummary, Error> {
         let target = self.options.target;
+        let dataset_path = run.summary.path.clone();
         if run.count_rules
             && run.summary.examples < target.min_examples()
             && let Some(severity) = self.options.rules.severity(Rule::TooFewExamples)
+            && !run.is_ignored(Rule::TooFewExamples, &dataset_path)
         {
             let examples = run.summary.examples;
             let diagnostic = run.dataset_level(
@@ -534,6 +555,8 @@ fn check_chunk<'a>(
         target: options.target,
         max_depth: options.max_depth,
         fingerprints: context.fingerprints,
+        tokens: &options.tokens,
+        max_tokens: options.max_tokens.unwrap_or_else(|| options.target.default_max_tokens()),
     };
     let bytes = &segment.as_slice()[range.clone()];
     let chunk_offset = segment.base + range.start as u64;
@@ -684,6 +707,7 @@ fn merge_chunk(mut result: ChunkResult<'_>, context: &FileContext<'_>, run: &mut
         run.sink.flush().map_err(Error::Report)?;
     }
     run.summary.examples += result.examples;
+    run.sink.progress(result.len as u64);
     let target = context.options.target;
     if run.held.is_some() && run.summary.examples >= target.min_examples() {
         run.release()?;
