@@ -214,3 +214,31 @@ fn shards_make_one_output_with_locations_per_file() {
         assert_eq!(last["line"], 1);
     }
 }
+
+#[test]
+fn together_keeps_earlier_turns_and_its_output_passes_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("hh.jsonl");
+    let line = |i: usize| {
+        format!(
+            r#"{{"chosen": "\n\nHuman: Hi {i}\n\nAssistant: Hello!\n\nHuman: Capital of France?\n\nAssistant: Paris.", "rejected": "\n\nHuman: Hi {i}\n\nAssistant: Hello!\n\nHuman: Capital of France?\n\nAssistant: Lyon."}}"#
+        )
+    };
+    fs::write(&input, (0..3).map(|i| line(i) + "\n").collect::<String>()).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let paths = [input.to_str().unwrap(), "-o", output.to_str().unwrap()];
+    // Keeping turns is refused for one-turn targets, before anything is read.
+    dpolint().arg("convert").args(paths).args(["--multi-turn", "keep"]).assert().code(2);
+    dpolint().arg("convert").args(paths).args(["--multi-turn", "keep", "--target", "together"]).assert().code(0);
+    let written = fs::read_to_string(&output).unwrap();
+    let first: Value = serde_json::from_str(written.lines().next().unwrap()).unwrap();
+    let roles: Vec<&str> =
+        first["input"]["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["user", "assistant", "user"]);
+    dpolint().args(["check", "--isolated", "--target", "together", output.to_str().unwrap()]).assert().code(0);
+    dpolint()
+        .args(["check", "--isolated", output.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("DPO201"));
+}

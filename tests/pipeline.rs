@@ -136,3 +136,36 @@ fn findings_stream_in_order_before_the_dataset_ends() {
     let offsets: Vec<u64> = recorder.0.iter().filter_map(|event| event.parse().ok()).collect();
     assert!(offsets.windows(2).all(|pair| pair[0] <= pair[1]), "findings arrive in offset order");
 }
+
+/// Counts what a progress display would be told.
+#[derive(Default)]
+struct ProgressCount {
+    bytes: u64,
+    calls: u64,
+}
+
+impl dpolint::Sink for ProgressCount {
+    fn diagnostic(&mut self, _: dpolint::Diagnostic) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn progress(&mut self, bytes: u64) {
+        self.bytes += bytes;
+        self.calls += 1;
+    }
+}
+
+#[test]
+fn progress_adds_up_to_every_byte_read() {
+    let data = mixed_dataset(3_000);
+    let dir = tempfile::tempdir().unwrap();
+    let shards = dir.path().join("shards");
+    fs::create_dir(&shards).unwrap();
+    fs::write(shards.join("a.jsonl"), &data).unwrap();
+    fs::write(shards.join("b.jsonl"), &data[..data.len() / 3]).unwrap();
+    let validator = Validator::new(Options::default().with_threads(2).with_chunk_size(4096)).unwrap();
+    let mut count = ProgressCount::default();
+    validator.check_paths(&[shards.as_path()], &mut count).unwrap();
+    assert_eq!(count.bytes, (data.len() + data.len() / 3) as u64);
+    assert!(count.calls > 10, "one call per chunk: {}", count.calls);
+}
