@@ -28,6 +28,7 @@ pub fn check(bytes: &[u8]) -> usize {
         rules: &rules,
         target: Target::Fireworks,
         max_depth: 128,
+        max_line_bytes: crate::rules::line::DEFAULT_MAX_LINE_BYTES,
         fingerprints: true,
         tokens: &tokens,
         max_tokens: Target::Fireworks.default_max_tokens(),

@@ -30,8 +30,9 @@ pub enum Error {
         /// What it is instead.
         kind: &'static str,
     },
-    /// The file's size changed while it was being read (another process is writing it).
-    #[error("{}: the file changed size while it was being checked ({before} bytes, then {after}); check it again when nothing writes to it", path.display())]
+    /// The file changed while it was being read (another process is writing or truncating it): its
+    /// size differs, or a memory-mapped read went past its new end.
+    #[error("{}: the file changed while it was being checked ({before} bytes when the check started, {after} at its end; reads past a truncation saw no data); check it again when nothing writes to it", path.display())]
     FileChanged {
         /// The file.
         path: PathBuf,

@@ -61,4 +61,4 @@ pub use diagnostic::{Diagnostic, Location, Related};
 pub use error::Error;
 pub use rules::{Category, Rule, RuleSet, Severity, Target};
 pub use span::{SourceLabel, SourceLine, column, count_scalars};
-pub use validate::{DatasetSummary, Options, Report, Sink, Summary, Validator};
+pub use validate::{DEFAULT_MAX_LINE_BYTES, DatasetSummary, Options, Report, Sink, Summary, Validator};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use dpolint::Rule;
 use serde_json::Value;
 
-use crate::common::{fixtures, validator};
+use crate::common::{fixture_options, fixtures, validator_with};
 
 /// A fixture run: what to check and what must come out.
 struct Case {
@@ -16,6 +16,7 @@ struct Case {
     expected: Option<PathBuf>,
     /// `--select` for rules that are off by default.
     select: Vec<String>,
+    max_line_bytes: usize,
 }
 
 fn cases() -> Vec<Case> {
@@ -27,16 +28,23 @@ fn cases() -> Vec<Case> {
     for name in names.iter().filter(|name| name.starts_with("DPO")) {
         let dir = root.join(name);
         let expected = dir.join("expected.json");
-        let select: Vec<String> = read_expected(&expected)["select"]
-            .as_array()
-            .map(|codes| codes.iter().map(|c| c.as_str().unwrap().to_string()).collect())
-            .unwrap_or_default();
+        let (select, max_line_bytes) = fixture_options(&read_expected(&expected));
         if dir.join("bad").is_dir() {
-            cases.push(Case { input: dir.join("bad"), expected: Some(expected), select: select.clone() });
-            cases.push(Case { input: dir.join("ok"), expected: None, select });
+            cases.push(Case {
+                input: dir.join("bad"),
+                expected: Some(expected),
+                select: select.clone(),
+                max_line_bytes,
+            });
+            cases.push(Case { input: dir.join("ok"), expected: None, select, max_line_bytes });
         } else {
-            cases.push(Case { input: dir.join("bad.jsonl"), expected: Some(expected), select: select.clone() });
-            cases.push(Case { input: dir.join("ok.jsonl"), expected: None, select });
+            cases.push(Case {
+                input: dir.join("bad.jsonl"),
+                expected: Some(expected),
+                select: select.clone(),
+                max_line_bytes,
+            });
+            cases.push(Case { input: dir.join("ok.jsonl"), expected: None, select, max_line_bytes });
         }
     }
     let mut combos: Vec<_> = fs::read_dir(root.join("combo")).unwrap().map(|e| e.unwrap().path()).collect();
@@ -46,6 +54,7 @@ fn cases() -> Vec<Case> {
             input: dir.join("input.jsonl"),
             expected: Some(dir.join("expected.json")),
             select: Vec::new(),
+            max_line_bytes: dpolint::DEFAULT_MAX_LINE_BYTES,
         });
     }
     cases
@@ -96,7 +105,7 @@ fn every_fixture_gives_exactly_the_expected_findings() {
     let mut failures = Vec::new();
     for case in cases() {
         for threads in [1, 3] {
-            let validator = validator(threads, &case.select);
+            let validator = validator_with(threads, &case.select, case.max_line_bytes);
             let report = validator.check_path(&case.input).unwrap_or_else(|e| panic!("{}: {e}", case.input.display()));
             let directory = case.input.is_dir().then_some(case.input.as_path());
             let got: Vec<Value> = report.diagnostics.iter().map(|d| essential(d, directory)).collect();

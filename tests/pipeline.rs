@@ -169,3 +169,105 @@ fn progress_adds_up_to_every_byte_read() {
     assert_eq!(count.bytes, (data.len() + data.len() / 3) as u64);
     assert!(count.calls > 10, "one call per chunk: {}", count.calls);
 }
+
+/// Truncates the file it is told about at the first progress report, as another process might
+/// while the check is running.
+struct TruncateMidway {
+    path: std::path::PathBuf,
+    done: bool,
+}
+
+impl dpolint::Sink for TruncateMidway {
+    fn diagnostic(&mut self, _: dpolint::Diagnostic) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn progress(&mut self, _: u64) {
+        if !self.done {
+            self.done = true;
+            fs::OpenOptions::new().write(true).open(&self.path).unwrap().set_len(100).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_file_truncated_while_it_is_checked_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shrinking.jsonl");
+    let data: String = (0..40_000).map(|i| record(i) + "\n").collect();
+    for memory_map in [true, false] {
+        fs::write(&path, &data).unwrap();
+        let mut options = Options::default().with_threads(2).with_chunk_size(1 << 14).with_memory_map(memory_map);
+        options.window_size = 1 << 16;
+        let validator = Validator::new(options).unwrap();
+        let mut sink = TruncateMidway { path: path.clone(), done: false };
+        let error = validator.check_paths(&[path.as_path()], &mut sink).unwrap_err();
+        let message = error.to_string();
+        assert!(matches!(error, dpolint::Error::FileChanged { .. }), "{message}");
+        assert!(message.contains("shrinking.jsonl: the file changed while it was being checked"), "{message}");
+    }
+}
+
+/// Findings of `data` read every way there is, with a 1 MiB line limit and small windows, so that
+/// long lines are skipped by the readers themselves.
+fn check_every_way(data: &[u8]) -> Vec<Vec<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("input.jsonl");
+    fs::write(&path, data).unwrap();
+    let options = |memory_map: bool| {
+        let mut options = Options::default()
+            .with_threads(2)
+            .with_max_line_bytes(1 << 20)
+            .with_memory_map(memory_map)
+            .with_chunk_size(1 << 16);
+        options.window_size = 1 << 16;
+        options
+    };
+    let found = |report: &dpolint::Report| crate::common::essentials(&report.diagnostics);
+    let mapped = Validator::new(options(true)).unwrap().check_path(&path).unwrap();
+    let read = Validator::new(options(false)).unwrap().check_path(&path).unwrap();
+    let slice = Validator::new(options(true)).unwrap().check_bytes(path.to_str().unwrap(), data);
+    let mut streamed = dpolint::Report::new(Target::Fireworks);
+    Validator::new(options(true)).unwrap().check_reader(path.to_str().unwrap(), data, &mut streamed).unwrap();
+    for report in [&mapped, &read, &slice, &streamed] {
+        assert_eq!(report.datasets[0].lines, mapped.datasets[0].lines);
+        assert_eq!(report.datasets[0].examples, mapped.datasets[0].examples);
+    }
+    vec![found(&mapped), found(&read), found(&slice), found(&streamed)]
+}
+
+#[test]
+fn lines_over_the_limit_are_one_finding_whatever_reads_them() {
+    let long = "x".repeat(5 << 20);
+    let mut data = format!("\u{feff}{{{long}\n{}\n\"{long}\"\r\n{}\n", record(1), record(2));
+    data.push_str(&long);
+    let offsets = [3, 3 + long.len() as u64 + 2 + record(1).len() as u64 + 1];
+    let runs = check_every_way(data.as_bytes());
+    let expected = [
+        "DPO002 error 1:1 @0+3".to_string(),
+        format!("DPO010 error 1:2 @3+{}", long.len() + 1),
+        format!("DPO010 error 3:1 @{}+{}", offsets[1], long.len() + 2),
+        format!("DPO010 error 5:1 @{}+{}", offsets[1] + long.len() as u64 + 4 + record(2).len() as u64 + 1, long.len()),
+    ];
+    for run in &runs {
+        assert_eq!(run, &expected);
+    }
+}
+
+#[test]
+fn a_line_with_too_many_values_is_one_finding_not_a_huge_parse() {
+    // 70,000 values in 140 kB: over the 65,536 keys and values a 1 MiB limit allows.
+    let values = vec!["1"; 70_000].join(",");
+    let data = format!("{}\n{{\"input\": [{values}]}}\n{}\n{}\n", record(1), record(2), record(3));
+    for run in check_every_way(data.as_bytes()) {
+        assert_eq!(run, [format!("DPO010 error 2:1 @{}+{}", record(1).len() + 1, values.len() + 13)]);
+    }
+    let report = Validator::new(Options::default().with_max_line_bytes(1 << 20))
+        .unwrap()
+        .check_bytes("input.jsonl", data.as_bytes());
+    assert!(
+        report.diagnostics[0].message.contains("more than 65,536 JSON keys and values"),
+        "{}",
+        report.diagnostics[0].message
+    );
+}

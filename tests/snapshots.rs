@@ -5,7 +5,7 @@ use std::fs;
 
 use dpolint::render::Format;
 
-use crate::common::{fixtures, render, validator};
+use crate::common::{fixture_options, fixtures, render, validator, validator_with};
 
 #[test]
 fn full_reports_of_every_bad_fixture() {
@@ -19,8 +19,10 @@ fn full_reports_of_every_bad_fixture() {
     for name in names {
         let dir = root.join(&name);
         let input = if dir.join("bad").is_dir() { dir.join("bad") } else { dir.join("bad.jsonl") };
-        let select: Vec<String> = if name == "DPO204" { vec!["DPO204".into()] } else { Vec::new() };
-        let text = render(&validator(2, &select), &[input.as_path()], Format::Full);
+        let expected: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+        let (select, max_line_bytes) = fixture_options(&expected);
+        let text = render(&validator_with(2, &select, max_line_bytes), &[input.as_path()], Format::Full);
         // Paths differ between machines: show them relative to the fixtures.
         let text = text.replace(&format!("{}/", root.display()), "");
         insta::assert_snapshot!(format!("full_{name}"), text);

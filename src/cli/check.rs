@@ -62,9 +62,14 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
 
-    /// Deepest nesting of arrays and objects accepted in a record.
-    #[arg(long, default_value_t = 128, value_name = "N")]
-    max_depth: usize,
+    /// Deepest nesting of arrays and objects accepted in a record (deeper is DPO003).
+    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_depth: u64,
+
+    /// The longest line checked, in bytes (longer is DPO010 and is skipped without being read into
+    /// memory) [default: 268435456, 256 MiB].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1024..=u64::from(u32::MAX)))]
+    max_line_bytes: Option<u64>,
 
     /// Read files with `read` instead of memory maps (safe against other processes truncating them).
     #[arg(long)]
@@ -130,7 +135,11 @@ pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode, Error> {
     let mut options = Options::new(target)
         .with_rules(rules)
         .with_threads(args.threads.unwrap_or(0))
-        .with_max_depth(args.max_depth)
+        .with_max_depth(usize::try_from(args.max_depth).unwrap_or(usize::MAX))
+        .with_max_line_bytes(
+            args.max_line_bytes
+                .map_or(dpolint::DEFAULT_MAX_LINE_BYTES, |bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
+        )
         .with_memory_map(!args.no_mmap)
         .with_max_tokens(args.max_tokens.or(config.as_ref().and_then(|config| config.max_tokens)))
         .with_token_counter(tokens)

@@ -456,6 +456,7 @@ impl Converter {
             rules: &self.rules,
             target: self.options.target,
             max_depth: 128,
+            max_line_bytes: crate::rules::line::DEFAULT_MAX_LINE_BYTES,
             fingerprints: false,
             tokens: &tokens,
             max_tokens: self.options.target.default_max_tokens(),

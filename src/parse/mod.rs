@@ -213,6 +213,8 @@ pub(crate) enum SyntaxErrorKind {
     InvalidEscape(char),
     InvalidUnicodeEscape,
     TooDeep(usize),
+    /// More keys and values than the line-size limit allows (see [`parse_line_with_limits`]).
+    TooManyValues(usize),
     TrailingCharacters(char),
 }
 
@@ -282,6 +284,9 @@ impl fmt::Display for SyntaxErrorKind {
             SyntaxErrorKind::TooDeep(limit) => {
                 write!(f, "nesting too deep: more than {limit} nested arrays and objects")
             }
+            SyntaxErrorKind::TooManyValues(limit) => {
+                write!(f, "more than {limit} keys and values in one line")
+            }
             SyntaxErrorKind::TrailingCharacters(c) => {
                 write!(f, "unexpected `{}` after the end of the JSON value", shown(*c))
             }
@@ -291,9 +296,20 @@ impl fmt::Display for SyntaxErrorKind {
 
 /// Parses `line` as one JSON value onto `tape`.
 pub(crate) fn parse_line(line: &[u8], tape: &mut Tape, max_depth: usize) -> Result<(), SyntaxError> {
+    parse_line_with_limits(line, tape, max_depth, usize::MAX)
+}
+
+/// Parses `line` as one JSON value onto `tape`, with at most `max_values` keys and values (each
+/// takes a tape node, so this bounds the tape's memory whatever the line holds).
+pub(crate) fn parse_line_with_limits(
+    line: &[u8],
+    tape: &mut Tape,
+    max_depth: usize,
+    max_values: usize,
+) -> Result<(), SyntaxError> {
     tape.clear();
-    let result =
-        Parser::<true> { bytes: line, pos: 0, tape, max_depth, check_controls: has_control_byte(line) }.parse();
+    let check_controls = has_control_byte(line);
+    let result = Parser::<true> { bytes: line, pos: 0, tape, max_depth, max_values, check_controls }.parse();
     if result.is_err() {
         tape.nodes.clear();
     }
@@ -303,7 +319,7 @@ pub(crate) fn parse_line(line: &[u8], tape: &mut Tape, max_depth: usize) -> Resu
 /// Checks that `bytes` is exactly one JSON value (newlines allowed as whitespace), building nothing.
 pub(crate) fn validate_document(bytes: &[u8], tape: &mut Tape, max_depth: usize) -> Result<(), SyntaxError> {
     tape.clear();
-    Parser::<false> { bytes, pos: 0, tape, max_depth, check_controls: true }.parse()
+    Parser::<false> { bytes, pos: 0, tape, max_depth, max_values: usize::MAX, check_controls: true }.parse()
 }
 
 /// Whether any byte is below 0x20. Only then must strings be scanned for raw control characters
@@ -320,6 +336,7 @@ struct Parser<'a, 't, const BUILD: bool> {
     pos: usize,
     tape: &'t mut Tape,
     max_depth: usize,
+    max_values: usize,
     /// Whether the input holds any byte below 0x20: only then must strings be scanned for them.
     check_controls: bool,
 }
@@ -328,6 +345,10 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
     fn parse(&mut self) -> Result<(), SyntaxError> {
         self.skip_whitespace();
         'value: loop {
+            // Keys are pushed before their values come here: this bounds keys and values.
+            if BUILD && self.tape.nodes.len() >= self.max_values {
+                return Err(self.error(SyntaxErrorKind::TooManyValues(self.max_values)));
+            }
             let Some(&byte) = self.bytes.get(self.pos) else {
                 return Err(self.end("a JSON value"));
             };

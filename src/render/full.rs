@@ -107,10 +107,13 @@ impl<'a> View<'a> {
             line,
             primary_column: location.column,
         });
-        // Without a source line there is no `[file:line:col]` header: name the file in the message.
-        let message = match source {
-            Some(_) => diagnostic.message.clone(),
-            None => format!("{}: {}", diagnostic.file, diagnostic.message),
+        // Without a source line there is no `[file:line:col]` header: name the place in the message.
+        let message = match (&source, diagnostic.location) {
+            (Some(_), _) => diagnostic.message.clone(),
+            (None, Some(location)) => {
+                format!("{}:{}:{}: {}", diagnostic.file, location.line, location.column, diagnostic.message)
+            }
+            (None, None) => format!("{}: {}", diagnostic.file, diagnostic.message),
         };
         View {
             diagnostic,

@@ -1,8 +1,8 @@
 //! The checks of one physical line: line ending, blank line, UTF-8, JSON syntax, then the record.
 
 use crate::fingerprint::{RecordKey, fingerprint_nodes, record_key};
-use crate::parse::{Kind, SyntaxError, SyntaxErrorKind, Tape, parse_line};
-use crate::rules::record::{Finding, MessageSummary, RecordChecker};
+use crate::parse::{Kind, SyntaxError, SyntaxErrorKind, Tape, parse_line_with_limits};
+use crate::rules::record::{Finding, MessageSummary, RecordChecker, thousands};
 use crate::rules::{Rule, RuleSet, Target};
 use crate::tokens::TokenCounter;
 
@@ -19,6 +19,8 @@ pub(crate) struct LineRules<'a> {
     pub rules: &'a RuleSet,
     pub target: Target,
     pub max_depth: usize,
+    /// The longest line checked (longer is DPO010); it also bounds the keys and values parsed.
+    pub max_line_bytes: usize,
     /// Whether duplicate and conflict detection want record keys.
     pub fingerprints: bool,
     /// How DPO304 counts tokens, and its budget.
@@ -53,15 +55,6 @@ pub(crate) fn check_line(
     let mut end = line.len();
     // The line ending is `\n` or `\r\n`; the `\r` of a CRLF is not part of the record.
     let has_crlf = terminated && end > content_start && line[end - 1] == b'\r';
-    if has_crlf && rules.rules.is_enabled(Rule::CarriageReturn) {
-        findings.push(line_finding(
-            Rule::CarriageReturn,
-            end - 1,
-            1,
-            "the line ends with CRLF (\\r\\n)".into(),
-            "JSONL lines end with \\n alone; most tools cope with CRLF, but it is noise in content and byte counts (the planned `dpolint convert --from fireworks` rewrites it)",
-        ));
-    }
     if has_crlf {
         end -= 1;
     }
@@ -72,6 +65,25 @@ pub(crate) fn check_line(
         valid_utf8: true,
         ..LineOutcome::default()
     };
+
+    // Over the limit, nothing else is looked at: the same as when a reader skips the line unread.
+    if content.len() > rules.max_line_bytes {
+        outcome.is_example = true;
+        if rules.rules.is_enabled(Rule::OversizedLine) {
+            findings.push(oversized_line(content_start, content.len() as u64, rules.max_line_bytes));
+        }
+        return outcome;
+    }
+
+    if has_crlf && rules.rules.is_enabled(Rule::CarriageReturn) {
+        findings.push(line_finding(
+            Rule::CarriageReturn,
+            end,
+            1,
+            "the line ends with CRLF (\\r\\n)".into(),
+            "JSONL lines end with \\n alone; most tools cope with CRLF, but it is noise in content and byte counts (`dpolint convert --from fireworks` rewrites it)",
+        ));
+    }
 
     if content.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r')) {
         if rules.rules.is_enabled(Rule::BlankLine) {
@@ -99,8 +111,14 @@ pub(crate) fn check_line(
         return outcome;
     }
 
-    if let Err(error) = parse_line(content, &mut scratch.tape, rules.max_depth) {
-        if rules.rules.is_enabled(Rule::InvalidJson) {
+    if let Err(error) =
+        parse_line_with_limits(content, &mut scratch.tape, rules.max_depth, max_values(rules.max_line_bytes))
+    {
+        if let SyntaxErrorKind::TooManyValues(limit) = error.kind {
+            if rules.rules.is_enabled(Rule::OversizedLine) {
+                findings.push(too_many_values(content_start, content.len(), limit, rules.max_line_bytes));
+            }
+        } else if rules.rules.is_enabled(Rule::InvalidJson) {
             findings.push(invalid_json(content, content_start, &error));
         }
         return outcome;
@@ -161,6 +179,54 @@ pub(crate) fn check_line(
         outcome.key = Some(record_key(&scratch.tape, content, &scratch.hashes));
     }
     outcome
+}
+
+/// The default of `--max-line-bytes`: far above any real record (a long-context example is a few
+/// megabytes), and low enough that one line's parse stays within a few hundred megabytes.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 256 << 20;
+
+/// Keys and values a line may hold: one per 64 bytes of the line-size limit (at least 65,536), so
+/// that the parse of one line (28 bytes per key or value) takes at most about half the limit's
+/// size in memory, whatever the line holds. Real records hold a few dozen.
+pub(crate) fn max_values(max_line_bytes: usize) -> usize {
+    (max_line_bytes / 64).max(1 << 16)
+}
+
+/// DPO010 for a line longer than the limit; its bytes were not read into memory (`len` excludes
+/// the line ending). Offsets are relative to the line start.
+pub(crate) fn oversized_line(content_start: usize, len: u64, max_line_bytes: usize) -> Finding {
+    Finding {
+        rule: Rule::OversizedLine,
+        start: content_start as u32,
+        end: u32::try_from(content_start as u64 + len).unwrap_or(u32::MAX),
+        severity: None,
+        pointer: None,
+        message: format!(
+            "the line is {} bytes long, over the limit of {} bytes: it was not checked",
+            thousands(len),
+            thousands(max_line_bytes as u64)
+        ),
+        help: Some("a DPO record is rarely over a few megabytes: was the file written without line breaks? Otherwise raise `--max-line-bytes` (memory grows with it)".into()),
+        related: None,
+    }
+}
+
+#[cold]
+fn too_many_values(content_start: usize, len: usize, limit: usize, max_line_bytes: usize) -> Finding {
+    Finding {
+        rule: Rule::OversizedLine,
+        start: content_start as u32,
+        end: (content_start + len) as u32,
+        severity: None,
+        pointer: None,
+        message: format!(
+            "the line holds more than {} JSON keys and values, the most a line may hold under the limit of {} bytes: it was not checked",
+            thousands(limit as u64),
+            thousands(max_line_bytes as u64)
+        ),
+        help: Some("a DPO record holds a few dozen values: is this a whole dataset or a table on one line? Raising `--max-line-bytes` raises this limit too".into()),
+        related: None,
+    }
 }
 
 fn line_finding(rule: Rule, start: usize, len: usize, message: String, help: &str) -> Finding {

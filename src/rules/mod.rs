@@ -256,6 +256,8 @@ rule_table! {
         "a string escape encodes an unpaired UTF-16 surrogate";
     ControlCharacter = "DPO009", "control-character", [Some(W), Some(W), Some(W)], false,
         "a string contains U+0000 or another C0 control other than tab, LF, CR";
+    OversizedLine = "DPO010", "oversized-line", [Some(E), Some(E), Some(E)], false,
+        "a line exceeds the size limits (`--max-line-bytes`): it is not checked";
     MissingField = "DPO101", "missing-field", [Some(E), Some(E), Some(E)], false,
         "a required key is absent";
     WrongType = "DPO102", "wrong-type", [Some(E), Some(E), Some(E)], false,

@@ -1216,7 +1216,7 @@ fn is_valid_tool_name(name: &[u8]) -> bool {
 }
 
 /// `1234567` as `1,234,567`.
-fn thousands(value: u64) -> String {
+pub(crate) fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {

@@ -19,6 +19,59 @@ pub(crate) enum SegmentBytes<'a> {
     Borrowed(&'a [u8]),
     Mapped(Arc<map::Window>),
     Owned(Arc<Vec<u8>>),
+    /// One line longer than the reader's limit, skipped rather than held in memory.
+    Oversized(OversizedLine),
+}
+
+/// A line that a reader skipped because it is longer than its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OversizedLine {
+    /// Bytes before the `\n` (all of them when the input ends without one).
+    pub len: u64,
+    pub terminated: bool,
+    /// Whether the last byte before the `\n` is a `\r` (not part of the record).
+    pub crlf: bool,
+    /// Whether the line starts with a UTF-8 byte order mark (which matters on a file's first line).
+    pub bom: bool,
+}
+
+impl OversizedLine {
+    /// Bytes of input the line takes, its `\n` included.
+    pub(crate) fn input_len(self) -> u64 {
+        self.len + u64::from(self.terminated)
+    }
+}
+
+/// Follows a line past a reader's limit: counts its bytes up to the next `\n`, holding one block.
+pub(crate) struct LongLineScan {
+    pub len: u64,
+    last: u8,
+    bom: bool,
+}
+
+impl LongLineScan {
+    pub(crate) fn new() -> Self {
+        LongLineScan { len: 0, last: 0, bom: false }
+    }
+
+    /// Feeds the next bytes of the line; returns where the `\n` is when it is among them.
+    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
+        let end = memchr(b'\n', bytes);
+        let taken = &bytes[..end.unwrap_or(bytes.len())];
+        // Blocks are far longer than a BOM: the first one holds it whole if there is one.
+        if self.len == 0 {
+            self.bom = taken.starts_with(b"\xEF\xBB\xBF");
+        }
+        if let Some(&last) = taken.last() {
+            self.last = last;
+        }
+        self.len += taken.len() as u64;
+        end
+    }
+
+    pub(crate) fn finish(&self, terminated: bool) -> OversizedLine {
+        OversizedLine { len: self.len, terminated, crlf: terminated && self.last == b'\r', bom: self.bom }
+    }
 }
 
 /// A run of complete lines (the last one may lack its `\n` only at the end of the input).
@@ -35,6 +88,15 @@ impl Segment<'_> {
             SegmentBytes::Borrowed(bytes) => bytes,
             SegmentBytes::Mapped(window) => window.as_slice(),
             SegmentBytes::Owned(bytes) => bytes,
+            SegmentBytes::Oversized(_) => &[],
+        }
+    }
+
+    /// Whether the segment starts with a UTF-8 byte order mark.
+    pub(crate) fn starts_with_bom(&self) -> bool {
+        match &self.bytes {
+            SegmentBytes::Oversized(line) => line.bom,
+            _ => self.as_slice().starts_with(b"\xEF\xBB\xBF"),
         }
     }
 
@@ -84,6 +146,8 @@ pub(crate) struct StreamReader<R> {
     block: usize,
     base: u64,
     eof: bool,
+    /// Lines longer than this are skipped as [`SegmentBytes::Oversized`].
+    max_line: usize,
 }
 
 impl<R: Read> StreamReader<R> {
@@ -93,7 +157,37 @@ impl<R: Read> StreamReader<R> {
 
     /// A reader whose first byte is at file offset `base`.
     pub(crate) fn starting_at(reader: R, block: usize, base: u64) -> Self {
-        StreamReader { reader, pending: Vec::new(), block, base, eof: false }
+        StreamReader { reader, pending: Vec::new(), block, base, eof: false, max_line: usize::MAX }
+    }
+
+    /// Skips lines longer than `max_line` bytes instead of reading them into memory.
+    pub(crate) fn with_max_line(mut self, max_line: usize) -> Self {
+        self.max_line = max_line;
+        self
+    }
+
+    /// The pending bytes start a line longer than the limit: reads on to its end, holding one
+    /// block at a time.
+    fn skip_long_line<'a>(&mut self) -> io::Result<Segment<'a>> {
+        let mut scan = LongLineScan::new();
+        let mut block = std::mem::take(&mut self.pending);
+        let terminated = loop {
+            if let Some(end) = scan.feed(&block) {
+                self.pending = block.split_off(end + 1);
+                break true;
+            }
+            if self.eof {
+                break false;
+            }
+            block.clear();
+            self.pending = block;
+            self.fill(self.block)?;
+            block = std::mem::take(&mut self.pending);
+        };
+        let line = scan.finish(terminated);
+        let base = self.base;
+        self.base += line.input_len();
+        Ok(Segment { bytes: SegmentBytes::Oversized(line), base })
     }
 
     /// Reads until at least `wanted` bytes are pending or the stream ends.
@@ -140,7 +234,11 @@ impl<'a, R: Read> SegmentReader<'a> for StreamReader<R> {
             if self.pending.is_empty() {
                 return Ok(None);
             }
-            let cut = if self.eof { Some(self.pending.len()) } else { memrchr(b'\n', &self.pending).map(|i| i + 1) };
+            let last_newline = memrchr(b'\n', &self.pending);
+            if last_newline.is_none() && self.pending.len() > self.max_line {
+                return self.skip_long_line().map(Some);
+            }
+            let cut = if self.eof { Some(self.pending.len()) } else { last_newline.map(|i| i + 1) };
             if let Some(cut) = cut {
                 let rest = self.pending.split_off(cut);
                 let bytes = std::mem::replace(&mut self.pending, rest);
@@ -161,6 +259,14 @@ pub(crate) enum Reader<'a> {
     Stream(StreamReader<Box<dyn Read + Send + 'a>>),
     /// A regular file read with `read` (when memory maps are off or failed).
     File(StreamReader<File>),
+}
+
+impl Reader<'_> {
+    /// Whether the file shrank under a memory map while it was read (see `map::guard`): the bytes
+    /// read past its new end were zeros.
+    pub(crate) fn changed(&self) -> bool {
+        matches!(self, Reader::Mapped(reader) if reader.changed())
+    }
 }
 
 impl<'a> SegmentReader<'a> for Reader<'a> {

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use crate::config::PerFileIgnores;
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
+pub use crate::rules::line::DEFAULT_MAX_LINE_BYTES;
 use crate::rules::{RuleSet, Severity, Target};
 use crate::source::StreamReader;
 use crate::tokens::TokenCounter;
@@ -30,6 +31,10 @@ pub struct Options {
     pub threads: usize,
     /// Deepest nesting of arrays and objects accepted in a record (deeper is DPO003).
     pub max_depth: usize,
+    /// The longest line checked, in bytes (longer is DPO010, and its bytes are skipped, not held
+    /// in memory); it also caps the keys and values of one line at one per 64 bytes of it. At most
+    /// `u32::MAX`.
+    pub max_line_bytes: usize,
     /// Keep each finding's source line for graphical rendering ([`Diagnostic::source`]).
     pub source_lines: bool,
     /// Read regular files through memory maps (fast). Off: read them with `read`, which cannot be
@@ -56,6 +61,7 @@ impl Options {
             rules: RuleSet::defaults(target),
             threads: 0,
             max_depth: 128,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             source_lines: true,
             memory_map: true,
             chunk_size: 1 << 20,
@@ -84,6 +90,13 @@ impl Options {
     #[must_use]
     pub fn with_max_depth(mut self, max_depth: usize) -> Options {
         self.max_depth = max_depth.max(1);
+        self
+    }
+
+    /// Sets the longest line checked, in bytes (between 1 KiB and `u32::MAX`).
+    #[must_use]
+    pub fn with_max_line_bytes(mut self, max_line_bytes: usize) -> Options {
+        self.max_line_bytes = max_line_bytes.clamp(1 << 10, u32::MAX as usize);
         self
     }
 

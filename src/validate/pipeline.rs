@@ -18,12 +18,13 @@ use super::{DatasetSummary, Options, Sink, Validator};
 use crate::config::PerFileIgnores;
 use crate::diagnostic::{Diagnostic, Location, OrderKey, Related};
 use crate::error::Error;
-use crate::parse::{Tape, parse_line, validate_document};
-use crate::rules::line::{LineRules, LineScratch, check_line};
+use crate::parse::{Tape, parse_line_with_limits, validate_document};
+use crate::rules::line::{LineRules, LineScratch, check_line, max_values, oversized_line};
 use crate::rules::record::Finding;
 use crate::rules::{Rule, Severity};
 use crate::source::{
-    MappedFile, Reader, STREAM_BLOCK, Segment, SegmentBytes, SegmentReader, SliceReader, StreamReader, chunk_ranges,
+    MappedFile, OversizedLine, Reader, STREAM_BLOCK, Segment, SegmentBytes, SegmentReader, SliceReader, StreamReader,
+    chunk_ranges,
 };
 use crate::span::{ColumnCounter, SourceLine, column};
 
@@ -268,14 +269,15 @@ impl Validator {
     fn open<'a>(&self, shard: Shard<'a>) -> Result<(Reader<'a>, Option<(std::path::PathBuf, u64)>), Error> {
         Ok(match shard {
             Shard::Bytes { bytes, .. } => (Reader::Slice(SliceReader::new(bytes)), None),
-            Shard::Stream { reader, .. } => (Reader::Stream(reader), None),
+            Shard::Stream { reader, .. } => (Reader::Stream(reader.with_max_line(self.options.max_line_bytes)), None),
             Shard::File { path, .. } => {
                 let file = fs::File::open(&path).map_err(|error| Error::io(&path, error))?;
                 let len = file.metadata().map_err(|error| Error::io(&path, error))?.len();
+                let max_line = self.options.max_line_bytes;
                 let reader = if self.options.memory_map && len > 0 {
-                    Reader::Mapped(MappedFile::new(file, len, self.options.window_size))
+                    Reader::Mapped(MappedFile::new(file, len, self.options.window_size).with_max_line(max_line))
                 } else {
-                    Reader::File(StreamReader::new(file, STREAM_BLOCK))
+                    Reader::File(StreamReader::new(file, STREAM_BLOCK).with_max_line(max_line))
                 };
                 (reader, Some((path, len)))
             }
@@ -290,7 +292,7 @@ impl Validator {
         let Some(mut first) = reader.next_segment().map_err(read_error)? else {
             return Ok(());
         };
-        let has_bom = first.base == 0 && first.as_slice().starts_with(BOM);
+        let has_bom = first.base == 0 && first.starts_with_bom();
         let context = FileContext {
             options: &self.options,
             display: &display,
@@ -302,8 +304,13 @@ impl Validator {
                 || self.options.rules.is_enabled(Rule::ConflictingPreference),
         };
 
-        if starts_like_a_document(first.as_slice(), if has_bom { BOM.len() } else { 0 }, self.options.max_depth) {
-            let (whole, document) = Self::read_whole(first, reader, sized.as_ref()).map_err(read_error)?;
+        // A whole document is only read into memory when it fits under the line-size limit.
+        let content_start = if has_bom { BOM.len() } else { 0 };
+        let max_line_bytes = self.options.max_line_bytes;
+        if starts_like_a_document(first.as_slice(), content_start, self.options.max_depth, max_line_bytes)
+            && fits_under(&first, &mut reader, self.options.max_line_bytes).map_err(read_error)?
+        {
+            let (whole, document) = Self::read_whole(first, reader).map_err(read_error)?;
             if let Some(start) = document_start(whole.as_slice(), has_bom, self.options.max_depth) {
                 run.count_rules = false;
                 if let Some(severity) = self.options.rules.severity(Rule::InvalidJson) {
@@ -317,7 +324,8 @@ impl Validator {
         }
 
         if has_bom && let Some(severity) = self.options.rules.severity(Rule::ByteOrderMark) {
-            let source = self.options.source_lines.then(|| {
+            // An oversized first line was not read: no source line to draw.
+            let source = (self.options.source_lines && !first.as_slice().is_empty()).then(|| {
                 let line_end = memchr(b'\n', first.as_slice()).unwrap_or(first.as_slice().len());
                 SourceLine::build(&first.as_slice()[..line_end], 1, &[(0, BOM.len(), None)])
             });
@@ -325,7 +333,7 @@ impl Validator {
                     rule: Rule::ByteOrderMark,
                     severity,
                     message: "the file starts with a UTF-8 byte order mark (EF BB BF)".into(),
-                    help: Some("save the file as UTF-8 without BOM; many JSON parsers reject the first line otherwise (the planned `dpolint convert --from fireworks` strips it)".into()),
+                    help: Some("save the file as UTF-8 without BOM; many JSON parsers reject the first line otherwise (`dpolint convert --from fireworks` strips it)".into()),
                     file: display.clone(),
                     location: Some(Location { offset: 0, length: BOM.len() as u64, line: 1, column: 1 }),
                     pointer: None,
@@ -342,7 +350,7 @@ impl Validator {
 
         if let Some((path, before)) = sized {
             let after = fs::metadata(&path).map_err(|error| Error::io(&path, error))?.len();
-            if after != before {
+            if after != before || reader.changed() {
                 return Err(Error::FileChanged { path, before, after });
             }
         }
@@ -351,18 +359,14 @@ impl Validator {
 
     /// Reads the whole input into one segment (to check whether it is one JSON document), and
     /// returns a reader that has nothing left.
-    fn read_whole<'a>(
-        first: Segment<'a>,
-        reader: Reader<'a>,
-        sized: Option<&(std::path::PathBuf, u64)>,
-    ) -> std::io::Result<(Segment<'a>, Reader<'a>)> {
+    fn read_whole<'a>(first: Segment<'a>, reader: Reader<'a>) -> std::io::Result<(Segment<'a>, Reader<'a>)> {
         let empty = Reader::Slice(SliceReader::new(&[]));
         match reader {
-            Reader::Mapped(_) => {
-                let (path, len) = sized.expect("a mapped file has a path");
-                let file = fs::File::open(path)?;
-                let mut whole = MappedFile::new(file, *len, *len as usize);
-                Ok((whole.next_segment()?.unwrap_or(first), empty))
+            Reader::Mapped(mut mapped) => {
+                // The same reader, so that a truncation under the whole-file window is still seen.
+                mapped.rewind_whole();
+                let whole = mapped.next_segment()?.unwrap_or(first);
+                Ok((whole, Reader::Mapped(mapped)))
             }
             Reader::Stream(stream) => Ok((owned_whole(&first, &stream.read_to_end()?), empty)),
             Reader::File(stream) => Ok((owned_whole(&first, &stream.read_to_end()?), empty)),
@@ -389,9 +393,11 @@ impl Validator {
         let mut pending = BTreeMap::new();
         let mut failure: Option<ChunkError> = None;
 
+        let mut exhausted = false;
+
         self.pool.in_place_scope(|scope| {
             loop {
-                while failure.is_none() && spawned - merged < max_in_flight {
+                while failure.is_none() && !exhausted && spawned - merged < max_in_flight {
                     if ranges.is_empty() {
                         let current = match segment.take() {
                             Some(current) => Some(current),
@@ -403,7 +409,16 @@ impl Validator {
                                 }
                             },
                         };
-                        let Some(current) = current else { break };
+                        let Some(current) = current else {
+                            exhausted = true;
+                            break;
+                        };
+                        // A line the reader skipped for its size needs no worker.
+                        if let SegmentBytes::Oversized(line) = current.bytes {
+                            pending.insert(spawned, oversized_chunk(line, current.base, context));
+                            spawned += 1;
+                            continue;
+                        }
                         ranges = chunk_ranges(current.as_slice(), chunk_size).collect();
                         ranges.reverse();
                         segment = Some(current);
@@ -426,8 +441,19 @@ impl Validator {
                     });
                     spawned += 1;
                 }
+                while let Some(result) = pending.remove(&merged) {
+                    merged += 1;
+                    if failure.is_none()
+                        && let Err(error) = merge_chunk(result, context, run)
+                    {
+                        failure = Some(ChunkError::Sink(error));
+                    }
+                }
                 if merged == spawned {
-                    break;
+                    if exhausted || failure.is_some() {
+                        break;
+                    }
+                    continue;
                 }
                 let Ok((index, result)) = receiver.recv() else {
                     break;
@@ -438,18 +464,22 @@ impl Validator {
                     }
                     Err(payload) => panic::resume_unwind(payload),
                 }
-                while let Some(result) = pending.remove(&merged) {
-                    merged += 1;
-                    if failure.is_none()
-                        && let Err(error) = merge_chunk(result, context, run)
-                    {
-                        failure = Some(ChunkError::Sink(error));
-                    }
-                }
             }
         });
         failure.map_or(Ok(()), Err)
     }
+}
+
+/// Whether the whole input (`first` and what `reader` has left) is at most `limit` bytes; reads
+/// ahead at most `limit` bytes of a stream, without consuming them.
+fn fits_under(first: &Segment<'_>, reader: &mut Reader<'_>, limit: usize) -> std::io::Result<bool> {
+    let Some(room) = limit.checked_sub(first.as_slice().len()) else { return Ok(false) };
+    Ok(match reader {
+        Reader::Slice(_) => true,
+        Reader::Mapped(mapped) => mapped.len() <= limit as u64,
+        Reader::Stream(stream) => stream.peek(room + 1)?.len() <= room,
+        Reader::File(stream) => stream.peek(room + 1)?.len() <= room,
+    })
 }
 
 enum ChunkError {
@@ -476,14 +506,15 @@ fn utf16_encoding(head: &[u8]) -> Option<&'static str> {
 
 /// Whether the first non-blank line fails to parse because it ends too early, as the first line of
 /// a pretty-printed document or JSON array does.
-fn starts_like_a_document(bytes: &[u8], content_start: usize, max_depth: usize) -> bool {
+fn starts_like_a_document(bytes: &[u8], content_start: usize, max_depth: usize, max_line_bytes: usize) -> bool {
     let mut start = content_start;
     let mut tape = Tape::default();
     while start < bytes.len() {
         let end = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         let line = bytes[start..end].trim_ascii();
         if !line.is_empty() {
-            return matches!(parse_line(line, &mut tape, max_depth), Err(error) if error.is_unexpected_end());
+            let parsed = parse_line_with_limits(line, &mut tape, max_depth, max_values(max_line_bytes));
+            return matches!(parsed, Err(error) if error.is_unexpected_end());
         }
         start = end + 1;
     }
@@ -540,6 +571,43 @@ fn document_diagnostic(context: &FileContext<'_>, bytes: &[u8], start: usize, se
     }
 }
 
+/// The result of a line that the reader skipped for its size: one example, one DPO010.
+fn oversized_chunk<'a>(line: OversizedLine, base: u64, context: &FileContext<'_>) -> ChunkResult<'a> {
+    let options = context.options;
+    let content_start = if context.has_bom && base == 0 { BOM.len() } else { 0 };
+    let mut diagnostics = Vec::new();
+    if let Some(severity) = options.rules.severity(Rule::OversizedLine) {
+        let record_len = line.len - u64::from(line.crlf) - content_start as u64;
+        let finding = oversized_line(0, record_len, options.max_line_bytes);
+        diagnostics.push(Diagnostic {
+            rule: Rule::OversizedLine,
+            severity,
+            message: finding.message,
+            help: finding.help,
+            file: context.display.to_string(),
+            // Line 1 of this one-line result, until the merge numbers it; a BOM counts as a column.
+            location: Some(Location {
+                offset: base + content_start as u64,
+                length: record_len,
+                line: 1,
+                column: if content_start > 0 { 2 } else { 1 },
+            }),
+            pointer: None,
+            related: Vec::new(),
+            // Its bytes were never read into memory, so there is no source line to draw.
+            source: None,
+            order: OrderKey {
+                dataset: context.dataset,
+                file: context.file + 1,
+                offset: base + content_start as u64,
+                rule: Rule::OversizedLine as u8,
+            },
+        });
+    }
+    let len = usize::try_from(line.input_len()).unwrap_or(usize::MAX);
+    ChunkResult { segment: None, len, lines: 1, examples: 1, diagnostics, records: Vec::new() }
+}
+
 /// Checks every line of one chunk (runs on a worker).
 fn check_chunk<'a>(
     segment: Segment<'a>,
@@ -554,6 +622,7 @@ fn check_chunk<'a>(
         rules: &options.rules,
         target: options.target,
         max_depth: options.max_depth,
+        max_line_bytes: options.max_line_bytes,
         fingerprints: context.fingerprints,
         tokens: &options.tokens,
         max_tokens: options.max_tokens.unwrap_or_else(|| options.target.default_max_tokens()),

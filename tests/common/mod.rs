@@ -13,8 +13,26 @@ pub fn fixtures() -> PathBuf {
 
 /// A validator with default Fireworks rules (optionally a selection) and `threads` workers.
 pub fn validator(threads: usize, select: &[String]) -> Validator {
+    validator_with(threads, select, dpolint::DEFAULT_MAX_LINE_BYTES)
+}
+
+/// [`validator`] with another line-size limit.
+pub fn validator_with(threads: usize, select: &[String], max_line_bytes: usize) -> Validator {
     let rules = RuleSet::from_selectors(Target::Fireworks, select, &[]).expect("valid selectors");
-    Validator::new(Options::default().with_threads(threads).with_rules(rules)).expect("validator")
+    let options = Options::default().with_threads(threads).with_rules(rules).with_max_line_bytes(max_line_bytes);
+    Validator::new(options).expect("validator")
+}
+
+/// The options a fixture's `expected.json` asks for: `select` (rules that are off by default) and
+/// `max_line_bytes`.
+pub fn fixture_options(expected: &serde_json::Value) -> (Vec<String>, usize) {
+    let select = expected["select"]
+        .as_array()
+        .map(|codes| codes.iter().map(|code| code.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    let max_line_bytes =
+        expected["max_line_bytes"].as_u64().map_or(dpolint::DEFAULT_MAX_LINE_BYTES, |bytes| bytes as usize);
+    (select, max_line_bytes)
 }
 
 /// The diagnostics' essential fields, one line each, for readable assertions.
