@@ -48,6 +48,8 @@ pub mod convert;
 mod diagnostic;
 mod error;
 mod fingerprint;
+#[doc(hidden)]
+pub mod fuzz_support;
 mod parse;
 pub mod render;
 pub mod rules;

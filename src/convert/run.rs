@@ -25,6 +25,7 @@ use crate::parse::{Tape, parse_line};
 use crate::rules::line::{LineRules, LineScratch, check_line};
 use crate::rules::{Rule, RuleSet, Severity, Target};
 use crate::tokens::TokenCounter;
+use crate::validate::dataset::special_kind;
 
 /// Converts preference data into the target layout.
 pub struct Converter {
@@ -60,10 +61,30 @@ struct BatchOutput {
     discarded: BTreeSet<String>,
 }
 
-/// A named source being read.
+/// A named source being read. A file is opened when its turn comes and closed when it is read to
+/// the end, so that a directory of 10,000 shards never holds 10,000 open files.
 struct Source {
     name: String,
-    reader: Box<dyn RecordReader>,
+    unopened: Option<PathBuf>,
+    reader: Option<Box<dyn RecordReader>>,
+}
+
+impl Source {
+    fn stream(name: &str, reader: Box<dyn RecordReader>) -> Source {
+        Source { name: name.to_string(), unopened: None, reader: Some(reader) }
+    }
+
+    fn next_batch(&mut self) -> Result<Option<Batch>, Error> {
+        if let Some(path) = self.unopened.take() {
+            self.reader = Some(container::open(&path)?);
+        }
+        let Some(reader) = &mut self.reader else { return Ok(None) };
+        let batch = reader.next_batch()?;
+        if batch.is_none() {
+            self.reader = None;
+        }
+        Ok(batch)
+    }
 }
 
 /// Per-worker buffers.
@@ -130,7 +151,7 @@ impl Converter {
     /// Detects the layout of a stream (from its first records).
     pub fn detect_reader(&self, name: &str, reader: impl Read + Send + 'static) -> Result<Detection, Error> {
         let reader = container::open_stream(Path::new(name), Box::new(reader))?;
-        let mut sources = vec![Source { name: name.to_string(), reader }];
+        let mut sources = vec![Source::stream(name, reader)];
         let (samples, _) = sample(&mut sources)?;
         let texts: Vec<&[u8]> = samples
             .iter()
@@ -158,7 +179,7 @@ impl Converter {
     /// Converts standard input into `output` (as [`Converter::convert_files`] does for files).
     pub fn convert_stdin(&self, output: &Path, rejects: Option<&Path>) -> Result<ConvertReport, Error> {
         let reader = container::open_stream(Path::new("<stdin>"), Box::new(std::io::stdin()))?;
-        self.convert_sources(vec![Source { name: "<stdin>".into(), reader }], output, rejects)
+        self.convert_sources(vec![Source::stream("<stdin>", reader)], output, rejects)
     }
 
     fn convert_sources(
@@ -192,7 +213,7 @@ impl Converter {
         rejects: Option<&mut dyn Write>,
     ) -> Result<ConvertReport, Error> {
         let reader = container::open_stream(Path::new(name), Box::new(reader))?;
-        let sources = vec![Source { name: name.to_string(), reader }];
+        let sources = vec![Source::stream(name, reader)];
         self.run(sources, output, rejects, "(writer)")
     }
 
@@ -476,35 +497,50 @@ impl Converter {
     }
 }
 
-/// Opens every input; a directory stands for its visible files, in name order (a Hugging Face
-/// `data/` folder of shards, say).
+/// Resolves every input (opened later, one at a time); a directory stands for its visible files, in name order (a Hugging Face
+/// `data/` folder of shards, say). Symbolic links are followed (a Hugging Face cache is made of
+/// them; a loop is an error naming the link), subdirectories are not entered, and devices and
+/// sockets are refused unread (`/dev/zero` would never end).
 fn open_all(inputs: &[PathBuf]) -> Result<Vec<Source>, Error> {
     let mut paths = Vec::new();
     for input in inputs {
-        if input.is_dir() {
-            let mut shards: Vec<PathBuf> = fs::read_dir(input)
-                .map_err(|error| Error::io(input, error))?
-                .filter_map(Result::ok)
-                .filter(|entry| {
-                    entry.file_type().is_ok_and(|kind| kind.is_file())
-                        && !entry.file_name().to_string_lossy().starts_with('.')
-                })
-                .map(|entry| entry.path())
-                .collect();
-            shards.sort();
-            if shards.is_empty() {
-                return Err(Error::Source {
-                    path: input.clone(),
-                    place: "directory".into(),
-                    message: "holds no files to convert".into(),
-                });
-            }
-            paths.extend(shards);
-        } else {
-            paths.push(input.clone());
+        let metadata = fs::metadata(input).map_err(|error| Error::io(input, error))?;
+        if !metadata.is_dir() {
+            paths.push((input.clone(), metadata));
+            continue;
         }
+        let mut shards = Vec::new();
+        for entry in fs::read_dir(input).map_err(|error| Error::io(input, error))? {
+            let path = entry.map_err(|error| Error::io(input, error))?.path();
+            if path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')) {
+                continue;
+            }
+            let metadata = fs::metadata(&path).map_err(|error| Error::io(&path, error))?;
+            if !metadata.is_dir() {
+                shards.push((path, metadata));
+            }
+        }
+        if shards.is_empty() {
+            return Err(Error::Source {
+                path: input.clone(),
+                place: "directory".into(),
+                message: "holds no files to convert".into(),
+            });
+        }
+        shards.sort_by(|(a, _), (b, _)| a.cmp(b));
+        paths.extend(shards);
     }
-    paths.iter().map(|path| Ok(Source { name: path.display().to_string(), reader: container::open(path)? })).collect()
+    paths
+        .into_iter()
+        .map(|(path, metadata)| {
+            if !metadata.is_file()
+                && let Some(kind) = special_kind(&metadata).filter(|kind| *kind != "FIFO")
+            {
+                return Err(Error::NotAFile { path, kind });
+            }
+            Ok(Source { name: path.display().to_string(), unopened: Some(path), reader: None })
+        })
+        .collect()
 }
 
 /// Reads batches until `detect::SAMPLE` records are in hand: (the batches with their source, the
@@ -514,7 +550,7 @@ fn sample(sources: &mut [Source]) -> Result<(Vec<(usize, Batch)>, usize), Error>
     let mut records = 0;
     let mut source = 0;
     while records < detect::SAMPLE && source < sources.len() {
-        match sources[source].reader.next_batch()? {
+        match sources[source].next_batch()? {
             Some(batch) => {
                 records += batch.records.len();
                 batches.push((source, batch));
@@ -528,7 +564,7 @@ fn sample(sources: &mut [Source]) -> Result<(Vec<(usize, Batch)>, usize), Error>
 /// The next batch of the remaining sources.
 fn next_batch(sources: &mut [Source], source: &mut usize) -> Result<Option<(usize, Batch)>, Error> {
     while *source < sources.len() {
-        if let Some(batch) = sources[*source].reader.next_batch()? {
+        if let Some(batch) = sources[*source].next_batch()? {
             return Ok(Some((*source, batch)));
         }
         *source += 1;

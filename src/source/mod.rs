@@ -110,6 +110,21 @@ impl Segment<'_> {
 }
 
 /// Block size for reading streams and files without maps.
+/// How a Git LFS pointer file starts: the file stands in for data that was never fetched, and both
+/// `check` and `convert` say so instead of reading it as broken records.
+pub(crate) const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/";
+
+/// How a UTF-16 file is encoded, when it starts with a UTF-16 BOM or with NULs alternating with ASCII.
+pub(crate) fn utf16_encoding(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xFF, 0xFE, ..] => Some("UTF-16 (little-endian, with a byte order mark)"),
+        [0xFE, 0xFF, ..] => Some("UTF-16 (big-endian, with a byte order mark)"),
+        [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some("UTF-16 (little-endian)"),
+        [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some("UTF-16 (big-endian)"),
+        _ => None,
+    }
+}
+
 pub(crate) const STREAM_BLOCK: usize = 4 << 20;
 
 /// A producer of segments, read in order.

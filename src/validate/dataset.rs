@@ -92,8 +92,9 @@ pub(crate) fn resolve_path(path: &Path) -> Result<Dataset<'static>, Error> {
     }
 }
 
+/// What kind of special file this is (`None` for a regular file or directory, or where unknown).
 #[cfg(unix)]
-fn special_kind(metadata: &fs::Metadata) -> Option<&'static str> {
+pub(crate) fn special_kind(metadata: &fs::Metadata) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt;
     let file_type = metadata.file_type();
     if file_type.is_fifo() {
@@ -110,7 +111,7 @@ fn special_kind(metadata: &fs::Metadata) -> Option<&'static str> {
 }
 
 #[cfg(not(unix))]
-fn special_kind(_: &fs::Metadata) -> Option<&'static str> {
+pub(crate) fn special_kind(_: &fs::Metadata) -> Option<&'static str> {
     None
 }
 

@@ -23,8 +23,8 @@ use crate::rules::line::{LineRules, LineScratch, check_line, max_values, oversiz
 use crate::rules::record::Finding;
 use crate::rules::{Rule, Severity};
 use crate::source::{
-    MappedFile, OversizedLine, Reader, STREAM_BLOCK, Segment, SegmentBytes, SegmentReader, SliceReader, StreamReader,
-    chunk_ranges,
+    LFS_POINTER, MappedFile, utf16_encoding, OversizedLine, Reader, STREAM_BLOCK, Segment, SegmentBytes, SegmentReader, SliceReader,
+    StreamReader, chunk_ranges,
 };
 use crate::span::{ColumnCounter, SourceLine, column};
 
@@ -33,6 +33,12 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// How many findings may wait for the DPO401 verdict (which comes first in the output) before they
 /// are let through anyway.
 const HOLD_LIMIT: usize = 100_000;
+
+/// A worker stops its chunk after the line that takes it to this many findings (or records) and
+/// hands the rest back to be checked as a task of its own: a chunk of tiny broken lines would
+/// otherwise carry millions of findings, and several such chunks are in flight at once.
+const CHUNK_FINDINGS_BUDGET: usize = 4_096;
+const CHUNK_RECORDS_BUDGET: usize = 16_384;
 
 /// Buffers one worker reuses from chunk to chunk.
 #[derive(Default)]
@@ -77,6 +83,9 @@ struct ChunkResult<'a> {
     examples: u64,
     diagnostics: Vec<Diagnostic>,
     records: Vec<RecordEntry>,
+    /// The part of the chunk the worker left unchecked because its budget ran out; it is checked
+    /// next, under the same chunk index, before any later chunk is merged.
+    rest: Option<(Segment<'a>, Range<usize>)>,
 }
 
 /// The state of one dataset while its files are checked.
@@ -292,6 +301,9 @@ impl Validator {
         let Some(mut first) = reader.next_segment().map_err(read_error)? else {
             return Ok(());
         };
+        if first.base == 0 && first.as_slice().starts_with(LFS_POINTER) {
+            return Err(Error::LfsPointer { path: display.into() });
+        }
         let has_bom = first.base == 0 && first.starts_with_bom();
         let context = FileContext {
             options: &self.options,
@@ -385,7 +397,7 @@ impl Validator {
         let max_in_flight = (self.pool.current_num_threads() * 4).max(4) as u64;
         let chunk_size = self.options.chunk_size;
         let scratch = &self.scratch;
-        let (sender, receiver) = mpsc::channel::<(u64, std::thread::Result<ChunkResult<'a>>)>();
+        let (sender, receiver): (ChunkSender<'a>, _) = mpsc::channel();
         let mut segment = Some(first);
         let mut ranges: Vec<Range<usize>> = Vec::new();
         let mut spawned = 0u64;
@@ -430,23 +442,23 @@ impl Validator {
                     if ranges.is_empty() {
                         segment = None;
                     }
-                    let sender = sender.clone();
-                    let index = spawned;
-                    scope.spawn(move |_| {
-                        let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                            check_chunk(chunk_segment, range, context, scratch)
-                        }));
-                        // The receiver lives until every task is done, unless the merge already failed.
-                        let _ = sender.send((index, result));
-                    });
+                    spawn_chunk(scope, &sender, spawned, (chunk_segment, range), context, scratch);
                     spawned += 1;
                 }
-                while let Some(result) = pending.remove(&merged) {
-                    merged += 1;
+                while let Some(mut result) = pending.remove(&merged) {
+                    let rest = result.rest.take();
                     if failure.is_none()
                         && let Err(error) = merge_chunk(result, context, run)
                     {
                         failure = Some(ChunkError::Sink(error));
+                    }
+                    match rest {
+                        // The rest of this chunk comes before any later one: wait for it.
+                        Some((rest_segment, rest_range)) if failure.is_none() => {
+                            spawn_chunk(scope, &sender, merged, (rest_segment, rest_range), context, scratch);
+                            break;
+                        }
+                        _ => merged += 1,
                     }
                 }
                 if merged == spawned {
@@ -470,6 +482,25 @@ impl Validator {
     }
 }
 
+type ChunkSender<'a> = mpsc::Sender<(u64, std::thread::Result<ChunkResult<'a>>)>;
+
+/// Checks `range` of `segment` on a worker; the result comes back under `index`.
+fn spawn_chunk<'scope, 'a: 'scope>(
+    scope: &rayon::Scope<'scope>,
+    sender: &ChunkSender<'a>,
+    index: u64,
+    (segment, range): (Segment<'a>, Range<usize>),
+    context: &'scope FileContext<'_>,
+    scratch: &'scope std::sync::Mutex<Vec<WorkerScratch>>,
+) {
+    let sender = sender.clone();
+    scope.spawn(move |_| {
+        let result = panic::catch_unwind(AssertUnwindSafe(|| check_chunk(segment, range, context, scratch)));
+        // The receiver lives until every task is done, unless the merge already failed.
+        let _ = sender.send((index, result));
+    });
+}
+
 /// Whether the whole input (`first` and what `reader` has left) is at most `limit` bytes; reads
 /// ahead at most `limit` bytes of a stream, without consuming them.
 fn fits_under(first: &Segment<'_>, reader: &mut Reader<'_>, limit: usize) -> std::io::Result<bool> {
@@ -491,17 +522,6 @@ fn owned_whole<'a>(first: &Segment<'a>, rest: &[u8]) -> Segment<'a> {
     let mut bytes = first.as_slice().to_vec();
     bytes.extend_from_slice(rest);
     Segment { bytes: SegmentBytes::Owned(std::sync::Arc::new(bytes)), base: 0 }
-}
-
-/// `UTF-16LE`/`UTF-16BE` when the file starts with a UTF-16 BOM or NULs alternating with ASCII.
-fn utf16_encoding(head: &[u8]) -> Option<&'static str> {
-    match head {
-        [0xFF, 0xFE, ..] => Some("UTF-16 (little-endian, with a byte order mark)"),
-        [0xFE, 0xFF, ..] => Some("UTF-16 (big-endian, with a byte order mark)"),
-        [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some("UTF-16 (little-endian)"),
-        [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some("UTF-16 (big-endian)"),
-        _ => None,
-    }
 }
 
 /// Whether the first non-blank line fails to parse because it ends too early, as the first line of
@@ -605,7 +625,7 @@ fn oversized_chunk<'a>(line: OversizedLine, base: u64, context: &FileContext<'_>
         });
     }
     let len = usize::try_from(line.input_len()).unwrap_or(usize::MAX);
-    ChunkResult { segment: None, len, lines: 1, examples: 1, diagnostics, records: Vec::new() }
+    ChunkResult { segment: None, len, lines: 1, examples: 1, diagnostics, records: Vec::new(), rest: None }
 }
 
 /// Checks every line of one chunk (runs on a worker).
@@ -675,12 +695,16 @@ fn check_chunk<'a>(
             });
         }
         position = next;
+        if diagnostics.len() >= CHUNK_FINDINGS_BUDGET || records.len() >= CHUNK_RECORDS_BUDGET {
+            break;
+        }
     }
     if let Ok(mut pool) = pool.lock() {
         pool.push(scratch);
     }
+    let rest = (position < bytes.len()).then(|| (segment.clone(), range.start + position..range.end));
     let segment = options.source_lines.then_some(segment);
-    ChunkResult { segment, len: range.len(), lines: line_number, examples, diagnostics, records }
+    ChunkResult { segment, len: position, lines: line_number, examples, diagnostics, records, rest }
 }
 
 fn line_diagnostic(

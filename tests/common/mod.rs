@@ -60,7 +60,9 @@ pub fn render(validator: &Validator, paths: &[&Path], format: Format) -> String 
     let mut out = Vec::new();
     {
         let mut options = RenderOptions::new(Target::Fireworks);
-        options.width = 100;
+        // Wide enough that no message wraps: a message that names its file would otherwise wrap
+        // at a place that depends on how long the checkout's path is.
+        options.width = 1000;
         let mut sink = renderer(format, Box::new(&mut out), &options);
         let summary = validator.check_paths(paths, &mut *sink).expect("check runs");
         sink.finish(&summary).expect("render");

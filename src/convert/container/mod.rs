@@ -6,6 +6,7 @@
 //! feature) or CSV (behind the `csv` feature). Every record arrives as the bytes of one JSON value
 //! with its source location; the layouts and the converter never see the container.
 
+use crate::source::{LFS_POINTER, utf16_encoding};
 use std::ops::Range;
 
 /// Where a record came from in its file.
@@ -110,9 +111,6 @@ const SNIFF: usize = 64 << 10;
 /// The UTF-8 byte order mark some editors write at the start of a file.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// How a Git LFS pointer file starts (the file stands in for data that was never fetched).
-const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/";
-
 /// Nesting allowed when checking whether a file is one pretty-printed document. Generous: this only
 /// decides the container; the converter applies its own limit to each record.
 const MAX_DEPTH: usize = 1024;
@@ -206,6 +204,13 @@ fn sniff(path: &Path, raw: Box<dyn Read + Send>) -> Result<Box<dyn RecordReader>
     }
     if head.starts_with(LFS_POINTER) {
         return Err(Error::LfsPointer { path: path.to_path_buf() });
+    }
+    if let Some(encoding) = utf16_encoding(&head) {
+        // Read as bytes, UTF-16 looks like CSV of one odd column, or like broken JSON.
+        return Err(unrecognised(
+            path,
+            &format!("this looks like {encoding}, not UTF-8; re-encode it first (`iconv -f UTF-16 -t UTF-8`)"),
+        ));
     }
     if let Some(what) = unsupported(&head) {
         // Known binary formats would otherwise be read as CSV of garbage.
