@@ -39,11 +39,15 @@ fn main() {
     report("line checks (all rules)", bytes, best_of(5, || dpolint::bench_support::check(clean.as_bytes())));
 
     let validator = Validator::new(Options::default().with_threads(1).with_source_lines(false)).unwrap();
-    report("pipeline, 1 thread, clean", bytes, best_of(5, || validator.check_bytes("clean", clean.as_bytes())));
+    report(
+        "pipeline, 1 thread, clean",
+        bytes,
+        best_of(5, || validator.check_bytes("clean", clean.as_bytes()).unwrap()),
+    );
     report(
         "pipeline, 1 thread, 1/1000 bad",
         broken.len(),
-        best_of(5, || validator.check_bytes("broken", broken.as_bytes())),
+        best_of(5, || validator.check_bytes("broken", broken.as_bytes()).unwrap()),
     );
 
     // Conversion: TRL strings into the target layout, on one thread.
@@ -63,7 +67,7 @@ fn main() {
     // Rendering: the findings of a file where every record is broken, in each format.
     let all_broken = generator::dataset(records / 10, 1, 7);
     let with_sources = Validator::new(Options::default().with_threads(1)).unwrap();
-    let report_data = with_sources.check_bytes("all-broken", all_broken.as_bytes());
+    let report_data = with_sources.check_bytes("all-broken", all_broken.as_bytes()).unwrap();
     let findings = report_data.diagnostics.len();
     for format in [Format::Concise, Format::Jsonl, Format::Json, Format::Full] {
         let time = best_of(3, || {

@@ -85,39 +85,54 @@ fn validators() -> &'static Validators {
 /// When an invariant does not hold (the message says which).
 pub fn check_bytes(data: &[u8]) {
     let validators = validators();
-    let reference = validators.reference.check_bytes(NAME, data);
+    let reference = match validators.reference.check_bytes(NAME, data) {
+        Ok(reference) => reference,
+        Err(error) => {
+            // Only bytes that are no dataset at all fail, and they fail however they are read.
+            assert!(matches!(error, crate::Error::LfsPointer { .. }), "an in-memory check fails: {error}");
+            let mut streamed = Report::new(Target::Fireworks);
+            let streamed = validators.small_chunks.check_reader(NAME, data, &mut streamed);
+            assert!(matches!(streamed, Err(crate::Error::LfsPointer { .. })), "a stream: {streamed:?}");
+            for memory_map in [true, false] {
+                let from_file = check_file(data, memory_map);
+                assert!(matches!(from_file, Err(crate::Error::LfsPointer { .. })), "a file: {from_file:?}");
+            }
+            return;
+        }
+    };
     assert_report_invariants(data, &reference, "in memory, 1 thread");
 
     let same = |other: &Report, how: &str| {
         assert_eq!(other.diagnostics, reference.diagnostics, "findings differ {how}");
         assert_eq!(other.datasets, reference.datasets, "summaries differ {how}");
     };
-    same(&validators.per_line.check_bytes(NAME, data), "with 2 threads and a chunk per line");
-    same(&validators.small_chunks.check_bytes(NAME, data), "with 2 threads and 64-byte chunks");
+    let in_memory = |validator: &Validator| validator.check_bytes(NAME, data).expect("it checked once");
+    same(&in_memory(&validators.per_line), "with 2 threads and a chunk per line");
+    same(&in_memory(&validators.small_chunks), "with 2 threads and 64-byte chunks");
 
     let mut streamed = Report::new(Target::Fireworks);
     validators.small_chunks.check_reader(NAME, data, &mut streamed).expect("a stream in memory reads");
     same(&streamed, "when read as a stream");
 
     for (memory_map, how) in [(true, "from a memory-mapped file"), (false, "from a file read with `read`")] {
-        let from_file = check_file(data, memory_map);
+        let from_file = check_file(data, memory_map).expect("a temporary file can be checked");
         same(&from_file, how);
     }
 
     // The same bytes under every rule of each target: only the generic invariants apply.
     let which = data.len() % 3;
-    let every_rule = validators.every_rule[which].check_bytes(NAME, data);
+    let every_rule = in_memory(&validators.every_rule[which]);
     assert_report_invariants(data, &every_rule, "with every rule on");
     render_every_format(&every_rule);
     render_every_format(&reference);
 }
 
 /// Checks `data` from a temporary file, and names the findings' file as [`check_bytes`] does.
-fn check_file(data: &[u8], memory_map: bool) -> Report {
+fn check_file(data: &[u8], memory_map: bool) -> Result<Report, crate::Error> {
     let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
     file.write_all(data).and_then(|()| file.flush()).expect("the temporary file is written");
     let validator = &validators().files[usize::from(!memory_map)];
-    let mut report = validator.check_path(file.path()).expect("a temporary file can be checked");
+    let mut report = validator.check_path(file.path())?;
     let path = file.path().display().to_string();
     for diagnostic in &mut report.diagnostics {
         assert!(diagnostic.file == path, "a finding names {} instead of the file checked", diagnostic.file);
@@ -126,7 +141,7 @@ fn check_file(data: &[u8], memory_map: bool) -> Report {
     for dataset in &mut report.datasets {
         dataset.path = NAME.to_string();
     }
-    report
+    Ok(report)
 }
 
 /// Character starts of `data` as a lossy decoder sees them: each scalar value of a valid run, and
@@ -388,7 +403,9 @@ pub fn convert_bytes(data: &[u8]) {
         Target::OpenAi => 1,
         Target::Together => 2,
     };
-    let checked = validators().targets[target_index].check_bytes("converted.jsonl", &output);
+    let checked = validators().targets[target_index]
+        .check_bytes("converted.jsonl", &output)
+        .expect("converted output is a dataset");
     if let Some(error) = checked.diagnostics.iter().find(|d| d.severity == Severity::Error && d.location.is_some()) {
         panic!(
             "converted output fails check: {} {} at line {:?}: {}\n{}",

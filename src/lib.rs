@@ -17,7 +17,7 @@
 //!     "\n",
 //! );
 //! let validator = Validator::new(Options::default().with_threads(1))?;
-//! let report = validator.check_bytes("tiny.jsonl", data.as_bytes());
+//! let report = validator.check_bytes("tiny.jsonl", data.as_bytes())?;
 //!
 //! let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.rule.code()).collect();
 //! assert_eq!(codes, ["DPO401", "DPO104"]); // too few examples, then the bad role

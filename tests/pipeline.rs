@@ -99,7 +99,7 @@ fn streams_slices_and_files_agree() {
     fs::write(&path, &data).unwrap();
     let validator = Validator::new(Options::default().with_threads(2).with_chunk_size(500)).unwrap();
     let from_file = validator.check_path(&path).unwrap().diagnostics;
-    let from_slice = validator.check_bytes(path.to_str().unwrap(), &data).diagnostics;
+    let from_slice = validator.check_bytes(path.to_str().unwrap(), &data).unwrap().diagnostics;
     let mut from_stream = dpolint::Report::new(Target::Fireworks);
     validator.check_reader(path.to_str().unwrap(), &data[..], &mut from_stream).unwrap();
     assert_eq!(from_file, from_slice);
@@ -226,7 +226,7 @@ fn check_every_way(data: &[u8]) -> Vec<Vec<String>> {
     let found = |report: &dpolint::Report| crate::common::essentials(&report.diagnostics);
     let mapped = Validator::new(options(true)).unwrap().check_path(&path).unwrap();
     let read = Validator::new(options(false)).unwrap().check_path(&path).unwrap();
-    let slice = Validator::new(options(true)).unwrap().check_bytes(path.to_str().unwrap(), data);
+    let slice = Validator::new(options(true)).unwrap().check_bytes(path.to_str().unwrap(), data).unwrap();
     let mut streamed = dpolint::Report::new(Target::Fireworks);
     Validator::new(options(true)).unwrap().check_reader(path.to_str().unwrap(), data, &mut streamed).unwrap();
     for report in [&mapped, &read, &slice, &streamed] {
@@ -264,7 +264,8 @@ fn a_line_with_too_many_values_is_one_finding_not_a_huge_parse() {
     }
     let report = Validator::new(Options::default().with_max_line_bytes(1 << 20))
         .unwrap()
-        .check_bytes("input.jsonl", data.as_bytes());
+        .check_bytes("input.jsonl", data.as_bytes())
+        .unwrap();
     assert!(
         report.diagnostics[0].message.contains("more than 65,536 JSON keys and values"),
         "{}",

@@ -6,7 +6,7 @@ use dpolint::{Options, Report, Severity, Target, Validator};
 use crate::common::{essentials, record};
 
 fn check(target: Target, data: &str) -> Report {
-    Validator::new(Options::new(target).with_threads(2)).unwrap().check_bytes("input.jsonl", data.as_bytes())
+    Validator::new(Options::new(target).with_threads(2)).unwrap().check_bytes("input.jsonl", data.as_bytes()).unwrap()
 }
 
 /// `count` distinct valid records, one per line.
@@ -152,5 +152,5 @@ fn too_long_uses_each_targets_budget() {
     assert_eq!(codes(&check(Target::Together, &data)), ["DPO304 warning"]);
     assert!(check(Target::OpenAi, &data).diagnostics.is_empty());
     let tight = Validator::new(Options::new(Target::OpenAi).with_max_tokens(Some(1_000))).unwrap();
-    assert_eq!(codes(&tight.check_bytes("input.jsonl", data.as_bytes())), ["DPO304 warning"]);
+    assert_eq!(codes(&tight.check_bytes("input.jsonl", data.as_bytes()).unwrap()), ["DPO304 warning"]);
 }

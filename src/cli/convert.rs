@@ -14,6 +14,10 @@ use dpolint::convert::{
 
 use super::TargetArg;
 
+/// Exit code of a conversion stopped by Ctrl-C (SIGINT): 128 + 2, as shells report a process that
+/// the signal ended.
+const EXIT_INTERRUPTED: u8 = 130;
+
 #[derive(Args)]
 pub(crate) struct ConvertArgs {
     /// Source files (shards of one dataset: JSONL, JSON arrays, gzip/zstd, Parquet, CSV), or `-`.
@@ -174,15 +178,30 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitCode, Error> {
             "say where to write: `-o OUT.jsonl` (or use `--detect` to only detect the layout)".into(),
         ));
     };
-    // Ctrl-C stops between batches and removes the unfinished output.
+    // Ctrl-C (or SIGTERM, SIGHUP) stops between batches and removes the unfinished output. A run blocked in a read (a
+    // stalled pipe or FIFO, a FIFO no one opens) never gets to the flag, so when the process is
+    // still here after a moment the handler removes the temporary files itself and exits.
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let _ = ctrlc::set_handler(move || {
+        flag.store(true, Ordering::Relaxed);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        dpolint::convert::abandon_unfinished_outputs();
+        eprintln!("dpolint: error: {}", Error::Interrupted);
+        std::process::exit(i32::from(EXIT_INTERRUPTED));
+    });
     let converter = converter.with_cancel_flag(cancel);
     let report = if args.inputs.len() == 1 && args.inputs[0] == std::path::Path::new("-") {
-        converter.convert_stdin(output, args.rejects.as_deref())?
+        converter.convert_stdin(output, args.rejects.as_deref())
     } else {
-        converter.convert_files(&args.inputs, output, args.rejects.as_deref())?
+        converter.convert_files(&args.inputs, output, args.rejects.as_deref())
+    };
+    let report = match report {
+        Err(Error::Interrupted) => {
+            eprintln!("dpolint: error: {}", Error::Interrupted);
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
+        report => report?,
     };
     let text = match args.format {
         ReportFormat::Human => report.to_human(3),

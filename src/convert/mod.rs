@@ -47,7 +47,7 @@ use std::str::FromStr;
 pub use detect::Detection;
 pub use layouts::Layout;
 pub use report::{ConvertReport, DropRecord};
-pub use run::Converter;
+pub use run::{Converter, abandon_unfinished_outputs};
 
 use crate::rules::Target;
 

@@ -8,7 +8,7 @@ use std::fs;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 use rayon::prelude::*;
 
@@ -124,7 +124,8 @@ impl Converter {
     }
 
     /// Stops the conversion (with `Error::Interrupted`, writing nothing) once `flag` is set, for
-    /// a Ctrl-C handler.
+    /// a Ctrl-C handler. The flag is checked between batches: a handler that cannot wait (the run
+    /// may be blocked reading a stalled pipe) ends the process after [`abandon_unfinished_outputs`].
     #[must_use]
     pub fn with_cancel_flag(mut self, flag: Arc<AtomicBool>) -> Converter {
         self.cancel = Some(flag);
@@ -190,8 +191,13 @@ impl Converter {
     ) -> Result<ConvertReport, Error> {
         let mut out = OutputFile::create(output)?;
         let mut rejected = rejects.map(OutputFile::create).transpose()?;
+        let names = (output.display().to_string(), rejects.map_or_else(String::new, |path| path.display().to_string()));
         let mut report =
-            self.run(sources, out.writer(), rejected.as_mut().map(OutputFile::writer), &output.display().to_string())?;
+            self.run(sources, out.writer(), rejected.as_mut().map(OutputFile::writer), (&names.0, &names.1))?;
+        // Interrupted after the last batch: still nothing is renamed into place.
+        if self.cancel.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+            return Err(Error::Interrupted);
+        }
         if report.pairs > 0 || out.is_stream() {
             out.commit()?;
         } else {
@@ -214,7 +220,7 @@ impl Converter {
     ) -> Result<ConvertReport, Error> {
         let reader = container::open_stream(Path::new(name), Box::new(reader))?;
         let sources = vec![Source::stream(name, reader)];
-        self.run(sources, output, rejects, "(writer)")
+        self.run(sources, output, rejects, ("(writer)", "(rejects writer)"))
     }
 
     fn run(
@@ -222,7 +228,7 @@ impl Converter {
         mut sources: Vec<Source>,
         output: &mut dyn Write,
         mut rejects: Option<&mut dyn Write>,
-        output_name: &str,
+        (output_name, rejects_name): (&str, &str),
     ) -> Result<ConvertReport, Error> {
         let (samples, remaining) = sample(&mut sources)?;
         let (layout, detected, reason) = if let Some(layout) = self.options.layout {
@@ -317,7 +323,7 @@ impl Converter {
                                 message: drop.message,
                             };
                             if let Some(rejects) = rejects.as_deref_mut() {
-                                write_reject(rejects, &entry, &batch.data[record.range.clone()])?;
+                                write_reject(rejects, rejects_name, &entry, &batch.data[record.range.clone()])?;
                             }
                             report.drops.push(entry);
                         }
@@ -332,9 +338,10 @@ impl Converter {
             message: format!("could not write: {error}"),
         })?;
         if let Some(rejects) = rejects {
-            rejects
-                .flush()
-                .map_err(|error| Error::Output { path: PathBuf::from("rejects"), message: error.to_string() })?;
+            rejects.flush().map_err(|error| Error::Output {
+                path: PathBuf::from(rejects_name),
+                message: format!("could not write: {error}"),
+            })?;
         }
         if special_tokens > 0 {
             report.warnings.push(format!(
@@ -572,20 +579,32 @@ fn next_batch(sources: &mut [Source], source: &mut usize) -> Result<Option<(usiz
     Ok(None)
 }
 
-fn write_reject(out: &mut dyn Write, entry: &DropRecord, record: &[u8]) -> Result<(), Error> {
+fn write_reject(out: &mut dyn Write, name: &str, entry: &DropRecord, record: &[u8]) -> Result<(), Error> {
     let mut line = serde_json::to_vec(entry).unwrap_or_default();
     line.pop();
     let record = record.trim_ascii();
     let mut tape = Tape::default();
-    if parse_line(record, &mut tape, 128).is_ok() {
+    // The parser does not check UTF-8 itself: a record with invalid UTF-8 embedded as it is would
+    // make the rejects file invalid JSON, so it goes in as (lossy) text.
+    if std::str::from_utf8(record).is_ok() && parse_line(record, &mut tape, 128).is_ok() {
         line.extend_from_slice(b",\"record\":");
+        // A pretty-printed record (a JSON array element, a single-object file) spans lines: as
+        // it is, it would break the rejects file's one-record-per-line. In valid JSON a line
+        // break can only be whitespace between tokens, so a space stands in for it.
+        let start = line.len();
         line.extend_from_slice(record);
+        for byte in &mut line[start..] {
+            if matches!(byte, b'\n' | b'\r') {
+                *byte = b' ';
+            }
+        }
     } else {
         line.extend_from_slice(b",\"record_text\":");
         push_string(&String::from_utf8_lossy(record), &mut line);
     }
     line.extend_from_slice(b"}\n");
-    out.write_all(&line).map_err(|error| Error::Output { path: PathBuf::from("rejects"), message: error.to_string() })
+    out.write_all(&line)
+        .map_err(|error| Error::Output { path: PathBuf::from(name), message: format!("could not write: {error}") })
 }
 
 /// The output may not be one of the inputs (same path, or the same file under another name).
@@ -608,20 +627,61 @@ fn refuse_overwriting_inputs(output: &Path, inputs: &[PathBuf]) -> Result<(), Er
     Ok(())
 }
 
+/// Temporary output files not yet renamed into place, process-wide, so that a signal handler
+/// can remove them before it ends the process (see [`abandon_unfinished_outputs`]).
+struct Unfinished {
+    /// Set by [`abandon_unfinished_outputs`]: no temporary file is created or renamed after it.
+    abandoned: bool,
+    paths: Vec<PathBuf>,
+}
+
+static UNFINISHED: Mutex<Unfinished> = Mutex::new(Unfinished { abandoned: false, paths: Vec::new() });
+
+fn unfinished() -> std::sync::MutexGuard<'static, Unfinished> {
+    UNFINISHED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// For a signal handler about to end the process (`std::process::exit` runs no destructors):
+/// removes the temporary files of every conversion in progress, and makes any later attempt to
+/// create or rename one fail with [`Error::Interrupted`], so that the process leaves no partial
+/// output behind and never replaces an earlier output. A conversion blocked in a read (a stalled
+/// pipe or FIFO) never reaches its cancel flag; this is how such a run is ended cleanly.
+pub fn abandon_unfinished_outputs() {
+    let mut unfinished = unfinished();
+    unfinished.abandoned = true;
+    for path in unfinished.paths.drain(..) {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// A temporary file's entry in [`UNFINISHED`], removed when dropped (after the file itself:
+/// renamed into place, or removed by `NamedTempFile`).
+struct Registered(PathBuf);
+
+impl std::ops::Drop for Registered {
+    fn drop(&mut self) {
+        unfinished().paths.retain(|path| *path != self.0);
+    }
+}
+
 /// Where converted records go. A regular file is written under a temporary name beside its
 /// destination and renamed into place by `commit`; dropped uncommitted (an error, an interrupt),
 /// the temporary file is removed. Standard output (`-`), a device or a pipe is written as it goes:
 /// there is nothing to rename (and renaming over `/dev/null` would replace it).
 enum OutputFile {
-    Atomic { writer: BufWriter<tempfile::NamedTempFile>, destination: PathBuf },
-    Stream { writer: BufWriter<Box<dyn Write + Send>> },
+    // Fields drop in order: the temporary file is gone before its registration is.
+    Atomic { writer: BufWriter<tempfile::NamedTempFile>, destination: PathBuf, _registered: Registered },
+    Stream { writer: BufWriter<Box<dyn Write + Send>>, destination: PathBuf },
 }
 
 impl OutputFile {
     fn create(destination: &Path) -> Result<OutputFile, Error> {
         let failed = |message: String| Error::Output { path: destination.to_path_buf(), message };
         if destination == Path::new("-") {
-            return Ok(OutputFile::Stream { writer: BufWriter::with_capacity(1 << 16, Box::new(std::io::stdout())) });
+            return Ok(OutputFile::Stream {
+                writer: BufWriter::with_capacity(1 << 16, Box::new(std::io::stdout())),
+                destination: destination.to_path_buf(),
+            });
         }
         match fs::metadata(destination) {
             Ok(metadata) if metadata.is_dir() => return Err(failed("is a directory".into())),
@@ -630,26 +690,37 @@ impl OutputFile {
                     .write(true)
                     .open(destination)
                     .map_err(|error| failed(format!("cannot open: {error}")))?;
-                return Ok(OutputFile::Stream { writer: BufWriter::with_capacity(1 << 16, Box::new(file)) });
+                return Ok(OutputFile::Stream {
+                    writer: BufWriter::with_capacity(1 << 16, Box::new(file)),
+                    destination: destination.to_path_buf(),
+                });
             }
             _ => {}
         }
         let directory = destination.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        // Created and registered under the lock: a signal handler sees every temporary file.
+        let mut unfinished = unfinished();
+        if unfinished.abandoned {
+            return Err(Error::Interrupted);
+        }
         let file = tempfile::Builder::new()
             .prefix(".dpolint-")
             .suffix(".partial")
             .tempfile_in(directory)
             .map_err(|error| failed(format!("cannot create a file in {}: {error}", directory.display())))?;
+        unfinished.paths.push(file.path().to_path_buf());
+        let registered = Registered(file.path().to_path_buf());
         Ok(OutputFile::Atomic {
             writer: BufWriter::with_capacity(1 << 20, file),
             destination: destination.to_path_buf(),
+            _registered: registered,
         })
     }
 
     fn writer(&mut self) -> &mut dyn Write {
         match self {
             OutputFile::Atomic { writer, .. } => writer,
-            OutputFile::Stream { writer } => writer,
+            OutputFile::Stream { writer, .. } => writer,
         }
     }
 
@@ -660,15 +731,21 @@ impl OutputFile {
 
     fn commit(self) -> Result<(), Error> {
         match self {
-            OutputFile::Stream { mut writer } => {
-                writer.flush().map_err(|error| Error::Output { path: PathBuf::from("-"), message: error.to_string() })
-            }
-            OutputFile::Atomic { writer, destination } => {
+            OutputFile::Stream { mut writer, destination } => writer
+                .flush()
+                .map_err(|error| Error::Output { path: destination, message: format!("could not write: {error}") }),
+            OutputFile::Atomic { writer, destination, _registered } => {
                 let failed = |message: String| Error::Output { path: destination.clone(), message };
                 let file =
                     writer.into_inner().map_err(|error| failed(format!("could not write: {}", error.error())))?;
                 // On disk before the rename, so that a crash never leaves an empty file under the name.
                 file.as_file().sync_all().map_err(|error| failed(format!("could not write: {error}")))?;
+                // Renamed under the lock, never after a signal handler removed the file and is
+                // ending the process.
+                let unfinished = unfinished();
+                if unfinished.abandoned {
+                    return Err(Error::Interrupted);
+                }
                 file.persist(&destination)
                     .map_err(|error| failed(format!("could not move the finished file into place: {}", error.error)))?;
                 Ok(())

@@ -484,9 +484,16 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
         }
     }
 
+    /// Whether `NaN` or `Infinity` (or its `Inf` abbreviation) starts at `at`.
+    fn at_non_finite(&self, at: usize) -> bool {
+        let rest = &self.bytes[at..];
+        rest.starts_with(b"NaN") || rest.starts_with(b"Inf")
+    }
+
     fn unexpected_value(&self) -> SyntaxError {
         let kind = match self.bytes[self.pos] {
-            b'N' | b'I' => SyntaxErrorKind::NonFiniteNumber,
+            // Only `NaN` and `Inf...` are non-finite numbers: `None` or `Null` are not.
+            b'N' | b'I' if self.at_non_finite(self.pos) => SyntaxErrorKind::NonFiniteNumber,
             b'\'' => SyntaxErrorKind::SingleQuotes,
             b'/' => SyntaxErrorKind::Comment,
             b'+' => SyntaxErrorKind::InvalidNumber("a leading `+` is not allowed"),
@@ -625,7 +632,7 @@ impl<const BUILD: bool> Parser<'_, '_, BUILD> {
                 }
             }
             Some(b'1'..=b'9') => self.digits(),
-            Some(b'I') => return Err(self.error(SyntaxErrorKind::NonFiniteNumber)),
+            Some(b'I') if self.at_non_finite(self.pos) => return Err(self.error(SyntaxErrorKind::NonFiniteNumber)),
             Some(_) => {
                 return Err(self.error(SyntaxErrorKind::InvalidNumber("expected a digit after `-`")));
             }
@@ -1021,6 +1028,18 @@ mod tests {
         assert_eq!(error(r#"{"a":1.}"#).0, 7);
         assert_eq!(error(r#"{"a":1e}"#).0, 7);
         assert_eq!(error(""), (0, SyntaxErrorKind::UnexpectedEnd("a JSON value")));
+    }
+
+    #[test]
+    fn only_nan_and_infinity_are_called_non_finite() {
+        assert_eq!(error(r#"{"a":NaN}"#), (5, SyntaxErrorKind::NonFiniteNumber));
+        assert_eq!(error(r#"{"a":Infinity}"#), (5, SyntaxErrorKind::NonFiniteNumber));
+        assert_eq!(error(r#"{"a":-Infinity}"#), (6, SyntaxErrorKind::NonFiniteNumber));
+        // Python's `None` and other capitalised words are not numbers at all.
+        assert_eq!(error(r#"{"a":None}"#), (5, SyntaxErrorKind::ExpectedValue('N')));
+        assert_eq!(error(r#"{"a":Null}"#), (5, SyntaxErrorKind::ExpectedValue('N')));
+        assert_eq!(error(r#"{"a":Id}"#), (5, SyntaxErrorKind::ExpectedValue('I')));
+        assert_eq!(error(r#"{"a":-Id}"#).1, SyntaxErrorKind::InvalidNumber("expected a digit after `-`"));
     }
 
     #[test]

@@ -592,7 +592,7 @@ mod tests {
             long
         );
         let validator = Validator::new(Options::default().with_threads(1)).unwrap();
-        let report = validator.check_bytes("x.jsonl", data.as_bytes());
+        let report = validator.check_bytes("x.jsonl", data.as_bytes()).unwrap();
         let find = |rule: Rule| report.diagnostics.iter().find(|d| d.rule == rule).unwrap();
         // `"Üser"`: 6 characters in 7 bytes.
         let role = find(Rule::InvalidRole);
@@ -605,7 +605,7 @@ mod tests {
         assert_eq!(end_column(blank), Some(blank.location.unwrap().column));
         // A whole-record span longer than the display window is clipped: unknown.
         let twice = format!("{}{}", data.lines().next().unwrap(), "\n").repeat(2);
-        let report = validator.check_bytes("y.jsonl", twice.as_bytes());
+        let report = validator.check_bytes("y.jsonl", twice.as_bytes()).unwrap();
         let duplicate = report.diagnostics.iter().find(|d| d.rule == Rule::DuplicateExample).unwrap();
         assert_eq!(end_column(duplicate), None);
         // Without source lines nothing is derived but empty spans.

@@ -444,7 +444,8 @@ mod tests {
     #[test]
     fn duplicate_counts_equal_checks_findings() {
         let bytes = sample();
-        let report = Validator::new(Options::default().with_threads(1)).unwrap().check_bytes("sample.jsonl", &bytes);
+        let report =
+            Validator::new(Options::default().with_threads(1)).unwrap().check_bytes("sample.jsonl", &bytes).unwrap();
         let count = |code: &str| report.diagnostics.iter().filter(|d| d.rule.code() == code).count() as u64;
         let stats = collect(&bytes, 1, 1 << 20);
         assert_eq!(stats.duplicates.duplicate_examples, count("DPO403"));

@@ -361,17 +361,18 @@ impl Validator {
     }
 
     /// Checks bytes already in memory as one single-file dataset named `name`.
-    #[must_use]
-    pub fn check_bytes(&self, name: &str, bytes: &[u8]) -> Report {
+    ///
+    /// # Errors
+    /// Only when the bytes are not a dataset at all: a Git LFS pointer ([`Error::LfsPointer`]).
+    pub fn check_bytes(&self, name: &str, bytes: &[u8]) -> Result<Report, Error> {
         let mut report = Report::new(self.options.target);
         let dataset = Dataset {
             display: name.to_string(),
             shards: vec![Shard::Bytes { display: name.to_string(), bytes }],
             layout_problems: Vec::new(),
         };
-        // Neither the bytes nor the report can fail.
-        let _ = self.check_dataset(0, dataset, &mut report);
-        report
+        self.check_dataset(0, dataset, &mut report)?;
+        Ok(report)
     }
 
     /// Checks a stream (read once, in blocks) as one single-file dataset named `name`.

@@ -23,8 +23,8 @@ use crate::rules::line::{LineRules, LineScratch, check_line, max_values, oversiz
 use crate::rules::record::Finding;
 use crate::rules::{Rule, Severity};
 use crate::source::{
-    LFS_POINTER, MappedFile, utf16_encoding, OversizedLine, Reader, STREAM_BLOCK, Segment, SegmentBytes, SegmentReader, SliceReader,
-    StreamReader, chunk_ranges,
+    LFS_POINTER, MappedFile, OversizedLine, Reader, STREAM_BLOCK, Segment, SegmentBytes, SegmentReader, SliceReader,
+    StreamReader, chunk_ranges, utf16_encoding,
 };
 use crate::span::{ColumnCounter, SourceLine, column};
 

@@ -72,7 +72,7 @@ pub fn render(validator: &Validator, paths: &[&Path], format: Format) -> String 
 
 /// Checks bytes with the given validator.
 pub fn check_bytes(validator: &Validator, bytes: &[u8]) -> Report {
-    validator.check_bytes("input.jsonl", bytes)
+    validator.check_bytes("input.jsonl", bytes).expect("the bytes are a dataset")
 }
 
 /// One valid record with distinct text.
