@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::{Distribution, HistogramBin, RoleCounts, Stats};
+use crate::rules::record::thousands as grouped;
 
 /// Rows of a histogram; each row has eight heights (the block characters), so 32 levels.
 const HISTOGRAM_ROWS: usize = 4;
@@ -232,19 +233,6 @@ fn axis(left: &str, middle: &str, right: &str, width: usize) -> String {
 
 fn clip(text: &str, width: usize) -> String {
     text.chars().take(width).collect()
-}
-
-/// `1234567` as `1,234,567`.
-fn grouped(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// `12345` as `12k`, `1234567` as `1.2M`: axis labels.
