@@ -24,7 +24,7 @@
 //! let role = &report.diagnostics[1];
 //! assert_eq!(role.pointer.as_deref(), Some("/non_preferred_output/0/role"));
 //! assert_eq!(role.location.unwrap().line, 1);
-//! assert_eq!(role.help.as_deref(), Some("use `\"assistant\"`: roles are lowercase `system`, `user` or `assistant`"));
+//! assert_eq!(role.help.as_deref(), Some("use `\"assistant\"`: Fireworks roles are `system`, `user`, `assistant` (lowercase)"));
 //! assert!(report.has_errors());
 //! # Ok::<(), dpolint::Error>(())
 //! ```
