@@ -620,21 +620,29 @@ fn convert_follows_symbolic_links_in_a_directory() {
     assert_eq!((report["read"].as_u64(), report["written"].as_u64()), (Some(4), Some(4)));
 }
 
-/// Makes `command` run as a user that file permissions apply to: this user, unless it reads files
-/// whatever their mode (root, as in many CI containers), then `nobody` (uid and gid 65534).
+/// A `dpolint` command with `args` that runs as a user file permissions apply to: this user, unless
+/// it reads files whatever their mode (root, as in many CI containers), then `nobody` (uid and gid
+/// 65534), from a copy of the binary in `dir` (the checkout may sit where `nobody` cannot reach it,
+/// such as under `/root`). `dir` must be open to everyone.
 #[cfg(unix)]
-fn as_unprivileged(command: &mut Command, dir: &Path) {
+fn unprivileged_dpolint(args: &[&std::ffi::OsStr], dir: &Path) -> Command {
     use std::os::unix::process::CommandExt;
     let probe = dir.join(".probe");
     fs::write(&probe, "x").unwrap();
     fs::set_permissions(&probe, fs::Permissions::from_mode(0o000)).unwrap();
     let privileged = File::open(&probe).is_ok();
     fs::remove_file(&probe).unwrap();
-    if privileged {
-        // Every directory above the binary and the test directory must let `nobody` through, or the
-        // test fails below with a message that says so (it must never pass without EACCES).
-        command.uid(65_534).gid(65_534);
+    if !privileged {
+        return dpolint(args);
     }
+    let copy = dir.join(".dpolint-unprivileged");
+    if !copy.exists() {
+        fs::copy(crate::child::binary(), &copy).unwrap();
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut command = Command::new(&copy);
+    command.args(args).uid(65_534).gid(65_534);
+    command
 }
 
 #[cfg(unix)]
@@ -661,9 +669,8 @@ fn permission_denied_is_trouble_naming_the_path() {
     let out = out_dir.join("out.jsonl");
 
     let unprivileged = |args: &[&std::ffi::OsStr]| {
-        let mut command = dpolint(args);
+        let mut command = unprivileged_dpolint(args, dir.path());
         command.current_dir(dir.path());
-        as_unprivileged(&mut command, dir.path());
         let (child, _) = crate::child::spawn(&mut command, Input::Null);
         crate::child::wait(child, crate::child::DEADLINE)
     };
