@@ -75,9 +75,10 @@ impl TokenCounter {
     /// The most tokens a record of `len` bytes can hold by this counter: records below the budget
     /// by this bound are not counted at all, which keeps DPO304 off the fast path.
     ///
-    /// The estimate weighs no byte above a third of a token, and each message's overhead is less
-    /// than half the bytes its JSON needs (`{"role":"user","content":""}` is 28), so half the
-    /// length bounds it. A real tokenizer makes at most one token per byte in practice (byte-level
+    /// The estimate weighs no byte of a text above half a token (a raw escape such as `\u00e9`
+    /// weighs less than its bytes), and each message's overhead and rounding take less than half
+    /// the bytes its JSON needs (`{"role":"user","content":""}` is 28 bytes, for 5 tokens and at
+    /// most 1 of rounding), so half the length bounds it. A real tokenizer makes at most one token per byte in practice (byte-level
     /// BPE and byte fallback both do), so its bound is the length itself.
     pub(crate) fn bound(&self, len: usize) -> u64 {
         let len = len as u64;

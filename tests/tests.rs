@@ -7,6 +7,7 @@ mod common;
 mod conformance;
 mod convert_cli;
 mod convert_corpus;
+mod convert_limits;
 mod convert_properties;
 mod convert_safety;
 mod fixtures;

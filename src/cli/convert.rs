@@ -92,6 +92,11 @@ pub(crate) struct ConvertArgs {
     /// Worker threads [default: all cores].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+
+    /// The longest record read, in bytes (a longer JSONL line or JSON array element is dropped as
+    /// `parse-error` and skipped without being read into memory) [default: 268435456, 256 MiB].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1024..=u64::from(u32::MAX)))]
+    max_line_bytes: Option<u64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -156,6 +161,9 @@ fn options(args: &ConvertArgs) -> Result<ConvertOptions, Error> {
         return Err(invalid("--threads must be at least 1".into()));
     }
     options.threads = args.threads.unwrap_or(0);
+    if let Some(bytes) = args.max_line_bytes {
+        options.max_record_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+    }
     Ok(options)
 }
 

@@ -282,6 +282,11 @@ pub struct ConvertOptions {
     pub map: Option<FieldMap>,
     /// Worker threads (0: all cores).
     pub threads: usize,
+    /// The longest record read, in bytes (a JSONL line without its line ending, a JSON array
+    /// element, a pretty-printed single-object file). A longer line or element is skipped without
+    /// being held in memory and dropped as `parse-error`; a longer single-object file is an error.
+    /// Default: [`DEFAULT_MAX_LINE_BYTES`](crate::DEFAULT_MAX_LINE_BYTES) (256 MiB), as `check`.
+    pub max_record_bytes: usize,
 }
 
 impl Default for ConvertOptions {
@@ -298,6 +303,7 @@ impl Default for ConvertOptions {
             prompt_split: PromptSplit::None,
             map: None,
             threads: 0,
+            max_record_bytes: crate::DEFAULT_MAX_LINE_BYTES,
         }
     }
 }

@@ -23,6 +23,7 @@ use super::{ConvertOptions, Drop, DropReason, MultiTurnPolicy};
 use crate::error::Error;
 use crate::parse::{Tape, parse_line};
 use crate::rules::line::{LineRules, LineScratch, check_line};
+use crate::rules::record::thousands;
 use crate::rules::{Rule, RuleSet, Severity, Target};
 use crate::tokens::TokenCounter;
 use crate::validate::dataset::special_kind;
@@ -67,16 +68,19 @@ struct Source {
     name: String,
     unopened: Option<PathBuf>,
     reader: Option<Box<dyn RecordReader>>,
+    /// The longest record read (see [`ConvertOptions::max_record_bytes`]).
+    max_record_bytes: usize,
 }
 
 impl Source {
     fn stream(name: &str, reader: Box<dyn RecordReader>) -> Source {
-        Source { name: name.to_string(), unopened: None, reader: Some(reader) }
+        // A stream's reader was opened with its limit already.
+        Source { name: name.to_string(), unopened: None, reader: Some(reader), max_record_bytes: usize::MAX }
     }
 
     fn next_batch(&mut self) -> Result<Option<Batch>, Error> {
         if let Some(path) = self.unopened.take() {
-            self.reader = Some(container::open(&path)?);
+            self.reader = Some(container::open_limited(&path, self.max_record_bytes)?);
         }
         let Some(reader) = &mut self.reader else { return Ok(None) };
         let batch = reader.next_batch()?;
@@ -140,25 +144,17 @@ impl Converter {
 
     /// Detects the layout of files (from their first records).
     pub fn detect_files(&self, inputs: &[PathBuf]) -> Result<Detection, Error> {
-        let mut sources = open_all(inputs)?;
+        let mut sources = open_all(inputs, self.options.max_record_bytes)?;
         let (samples, _) = sample(&mut sources)?;
-        let texts: Vec<&[u8]> = samples
-            .iter()
-            .flat_map(|(_, batch)| batch.records.iter().map(|record| &batch.data[record.range.clone()]))
-            .collect();
-        Ok(detect::detect(&texts, &self.options))
+        Ok(detect::detect(&sample_texts(&samples), &self.options))
     }
 
     /// Detects the layout of a stream (from its first records).
     pub fn detect_reader(&self, name: &str, reader: impl Read + Send + 'static) -> Result<Detection, Error> {
-        let reader = container::open_stream(Path::new(name), Box::new(reader))?;
+        let reader = self.open_stream(name, Box::new(reader))?;
         let mut sources = vec![Source::stream(name, reader)];
         let (samples, _) = sample(&mut sources)?;
-        let texts: Vec<&[u8]> = samples
-            .iter()
-            .flat_map(|(_, batch)| batch.records.iter().map(|record| &batch.data[record.range.clone()]))
-            .collect();
-        Ok(detect::detect(&texts, &self.options))
+        Ok(detect::detect(&sample_texts(&samples), &self.options))
     }
 
     /// Converts files (shards of one dataset) into `output`, written to a temporary file beside it
@@ -173,13 +169,13 @@ impl Converter {
         for target in std::iter::once(output).chain(rejects) {
             refuse_overwriting_inputs(target, inputs)?;
         }
-        let sources = open_all(inputs)?;
+        let sources = open_all(inputs, self.options.max_record_bytes)?;
         self.convert_sources(sources, output, rejects)
     }
 
     /// Converts standard input into `output` (as [`Converter::convert_files`] does for files).
     pub fn convert_stdin(&self, output: &Path, rejects: Option<&Path>) -> Result<ConvertReport, Error> {
-        let reader = container::open_stream(Path::new("<stdin>"), Box::new(std::io::stdin()))?;
+        let reader = self.open_stream("<stdin>", Box::new(std::io::stdin()))?;
         self.convert_sources(vec![Source::stream("<stdin>", reader)], output, rejects)
     }
 
@@ -218,9 +214,13 @@ impl Converter {
         output: &mut dyn Write,
         rejects: Option<&mut dyn Write>,
     ) -> Result<ConvertReport, Error> {
-        let reader = container::open_stream(Path::new(name), Box::new(reader))?;
+        let reader = self.open_stream(name, Box::new(reader))?;
         let sources = vec![Source::stream(name, reader)];
         self.run(sources, output, rejects, ("(writer)", "(rejects writer)"))
+    }
+
+    fn open_stream(&self, name: &str, reader: Box<dyn Read + Send>) -> Result<Box<dyn RecordReader>, Error> {
+        container::open_stream_limited(Path::new(name), reader, self.options.max_record_bytes)
     }
 
     fn run(
@@ -234,11 +234,7 @@ impl Converter {
         let (layout, detected, reason) = if let Some(layout) = self.options.layout {
             (layout, false, format!("given with `--from {layout}`"))
         } else {
-            let texts: Vec<&[u8]> = samples
-                .iter()
-                .flat_map(|(_, batch)| batch.records.iter().map(|record| &batch.data[record.range.clone()]))
-                .collect();
-            let detection = detect::detect(&texts, &self.options);
+            let detection = detect::detect(&sample_texts(&samples), &self.options);
             match detection.layout {
                 Some(layout) => (layout, true, detection.reason),
                 None => return Err(Error::LayoutNotDetected { reason: detection.reason }),
@@ -323,7 +319,8 @@ impl Converter {
                                 message: drop.message,
                             };
                             if let Some(rejects) = rejects.as_deref_mut() {
-                                write_reject(rejects, rejects_name, &entry, &batch.data[record.range.clone()])?;
+                                let text = &batch.data[record.range.clone()];
+                                write_reject(rejects, rejects_name, &entry, text, record.oversized.is_none())?;
                             }
                             report.drops.push(entry);
                         }
@@ -380,6 +377,16 @@ impl Converter {
                     .iter()
                     .enumerate()
                     .map(|(offset, record)| {
+                        if let Some(len) = record.oversized {
+                            return Outcome::Dropped(Drop::new(
+                                DropReason::ParseError,
+                                format!(
+                                    "the record is {} bytes long, over the limit of {} bytes (`--max-line-bytes`): it was not read",
+                                    thousands(len),
+                                    thousands(self.options.max_record_bytes as u64)
+                                ),
+                            ));
+                        }
                         let number = first_number + (chunk * CHUNK + offset) as u64;
                         self.convert_record(
                             layout,
@@ -508,7 +515,7 @@ impl Converter {
 /// `data/` folder of shards, say). Symbolic links are followed (a Hugging Face cache is made of
 /// them; a loop is an error naming the link), subdirectories are not entered, and devices and
 /// sockets are refused unread (`/dev/zero` would never end).
-fn open_all(inputs: &[PathBuf]) -> Result<Vec<Source>, Error> {
+fn open_all(inputs: &[PathBuf], max_record_bytes: usize) -> Result<Vec<Source>, Error> {
     let mut paths = Vec::new();
     for input in inputs {
         let metadata = fs::metadata(input).map_err(|error| Error::io(input, error))?;
@@ -545,7 +552,7 @@ fn open_all(inputs: &[PathBuf]) -> Result<Vec<Source>, Error> {
             {
                 return Err(Error::NotAFile { path, kind });
             }
-            Ok(Source { name: path.display().to_string(), unopened: Some(path), reader: None })
+            Ok(Source { name: path.display().to_string(), unopened: Some(path), reader: None, max_record_bytes })
         })
         .collect()
 }
@@ -568,6 +575,21 @@ fn sample(sources: &mut [Source]) -> Result<(Vec<(usize, Batch)>, usize), Error>
     Ok((batches, source))
 }
 
+/// The sampled records' texts, for detection (records over the size limit left out: only their
+/// first bytes were read).
+fn sample_texts(samples: &[(usize, Batch)]) -> Vec<&[u8]> {
+    samples
+        .iter()
+        .flat_map(|(_, batch)| {
+            batch
+                .records
+                .iter()
+                .filter(|record| record.oversized.is_none())
+                .map(|record| &batch.data[record.range.clone()])
+        })
+        .collect()
+}
+
 /// The next batch of the remaining sources.
 fn next_batch(sources: &mut [Source], source: &mut usize) -> Result<Option<(usize, Batch)>, Error> {
     while *source < sources.len() {
@@ -579,14 +601,17 @@ fn next_batch(sources: &mut [Source], source: &mut usize) -> Result<Option<(usiz
     Ok(None)
 }
 
-fn write_reject(out: &mut dyn Write, name: &str, entry: &DropRecord, record: &[u8]) -> Result<(), Error> {
+/// Writes one line of the rejects file: `entry` and the record, as JSON (`record`) when it is valid
+/// JSON and `whole` (false for a record over the size limit, of which only the first bytes were
+/// kept), else as text (`record_text`).
+fn write_reject(out: &mut dyn Write, name: &str, entry: &DropRecord, record: &[u8], whole: bool) -> Result<(), Error> {
     let mut line = serde_json::to_vec(entry).unwrap_or_default();
     line.pop();
     let record = record.trim_ascii();
     let mut tape = Tape::default();
     // The parser does not check UTF-8 itself: a record with invalid UTF-8 embedded as it is would
     // make the rejects file invalid JSON, so it goes in as (lossy) text.
-    if std::str::from_utf8(record).is_ok() && parse_line(record, &mut tape, 128).is_ok() {
+    if whole && std::str::from_utf8(record).is_ok() && parse_line(record, &mut tape, 128).is_ok() {
         line.extend_from_slice(b",\"record\":");
         // A pretty-printed record (a JSON array element, a single-object file) spans lines: as
         // it is, it would break the rejects file's one-record-per-line. In valid JSON a line

@@ -1,11 +1,12 @@
 //! A JSON array streamed element by element: a small state machine finds where each element starts
 //! and ends (strings, escapes, nesting depth) without parsing it, over blocks of the input, so a
-//! file of any size needs memory for one block and the longest element only.
+//! file of any size needs memory for one block and the longest element only (up to the limit on
+//! one record: of a longer element only the first bytes are kept while the scan reads on).
 
 use memchr::memchr2;
 
 use super::input::Input;
-use super::{BOM, Batch, Compression, Container, RecordLocation, RecordReader, RecordSpan};
+use super::{BOM, Batch, Compression, Container, OVERSIZED_PREFIX, RecordLocation, RecordReader, RecordSpan};
 use crate::Error;
 
 /// Where the scanner is in the array.
@@ -36,15 +37,20 @@ struct Element {
     escape: bool,
     /// A number or literal: it ends at `,`, `]` or whitespace.
     scalar: bool,
+    /// Bytes of the element removed from the buffer (after its first bytes) because it is longer
+    /// than the limit.
+    dropped: u64,
 }
 
 /// Reads the elements of a JSON array as records, `index` counting from 0. Elements are not
 /// checked (a malformed one is still a record and the converter reports it); the array's own
 /// punctuation is: a missing comma, a trailing comma, text after `]` or an input that ends before
-/// `]` is an [`Error::Source`] placed at its byte.
+/// `]` is an [`Error::Source`] placed at its byte. An element longer than `max` bytes is a record
+/// marked [`RecordSpan::oversized`] holding only its first bytes.
 pub(super) struct ArrayReader {
     input: Input,
-    /// Bytes not handed out yet; `buf[0]` is byte `base` of the input.
+    /// Bytes not handed out yet; `buf[pos..]` is byte `base + pos` of the input (bytes before `pos`
+    /// may have been removed: whitespace between elements, the middle of an oversized element).
     buf: Vec<u8>,
     base: u64,
     /// Where scanning resumes in `buf`.
@@ -54,12 +60,44 @@ pub(super) struct ArrayReader {
     index: u64,
     block: usize,
     done: bool,
+    /// The longest element held in memory.
+    max: usize,
 }
 
 impl ArrayReader {
-    /// A reader of `input`, whose first bytes were already read into `head`.
-    pub(super) fn new(input: Input, head: Vec<u8>, block: usize) -> ArrayReader {
-        ArrayReader { input, buf: head, base: 0, pos: 0, state: State::Open, index: 0, block, done: false }
+    /// A reader of `input`, whose first bytes were already read into `head`; elements longer than
+    /// `max` bytes are not held (see [`ArrayReader`]).
+    pub(super) fn new(input: Input, head: Vec<u8>, block: usize, max: usize) -> ArrayReader {
+        ArrayReader { input, buf: head, base: 0, pos: 0, state: State::Open, index: 0, block, done: false, max }
+    }
+
+    /// Bounds the buffer once a scan stopped: the middle of an element in progress that is already
+    /// longer than the limit is removed (its first bytes stay), and so is whitespace before `pos`
+    /// when no record is waiting to be handed out.
+    fn compact(&mut self, records_waiting: bool) {
+        let remove = match &mut self.state {
+            State::Element(element) => {
+                let seen = (self.pos - element.start) as u64 + element.dropped;
+                if seen <= self.max as u64 {
+                    return;
+                }
+                let keep = element.start + OVERSIZED_PREFIX.min(self.pos - element.start);
+                element.dropped += (self.pos - keep) as u64;
+                keep..self.pos
+            }
+            // The partial byte order mark must stay where it is.
+            State::Open => return,
+            // The records waiting to be handed out point into the buffer.
+            _ => {
+                if records_waiting {
+                    return;
+                }
+                0..self.pos
+            }
+        };
+        self.base += remove.len() as u64;
+        self.pos -= remove.len();
+        self.buf.drain(remove);
     }
 
     fn error(&self, at: usize, message: String) -> Error {
@@ -82,9 +120,13 @@ impl ArrayReader {
             if let State::Element(mut element) = state {
                 match scan_element(buf, &mut pos, &mut element) {
                     Some(end) => {
-                        records.push(RecordSpan {
-                            range: element.start..end,
-                            location: RecordLocation { line: None, index: Some(self.index) },
+                        let location = RecordLocation { line: None, index: Some(self.index) };
+                        let len = (end - element.start) as u64 + element.dropped;
+                        records.push(if len > self.max as u64 {
+                            let range = element.start..element.start + OVERSIZED_PREFIX.min(end - element.start);
+                            RecordSpan { range, location, oversized: Some(len) }
+                        } else {
+                            RecordSpan { range: element.start..end, location, oversized: None }
                         });
                         self.index += 1;
                         state = State::After;
@@ -135,6 +177,7 @@ impl ArrayReader {
                         in_string: byte == b'"',
                         escape: false,
                         scalar: !matches!(byte, b'{' | b'[' | b'"'),
+                        dropped: 0,
                     });
                     pos += 1;
                     // A one-byte scalar (`0`) may end right here: the element scan sees its end.
@@ -246,6 +289,7 @@ impl RecordReader for ArrayReader {
         loop {
             self.input.fill(&mut self.buf, self.block)?;
             self.scan(&mut records)?;
+            self.compact(!records.is_empty());
             if self.input.eof() {
                 if self.state != State::Closed {
                     let at = self.buf.len();
@@ -293,7 +337,7 @@ mod tests {
 
     fn reader(bytes: &[u8], block: usize) -> ArrayReader {
         let input = Input::new(Path::new("a.json"), Box::new(Cursor::new(bytes.to_vec())), Compression::None);
-        ArrayReader::new(input, Vec::new(), block)
+        ArrayReader::new(input, Vec::new(), block, usize::MAX)
     }
 
     fn read_all(bytes: &[u8], block: usize) -> Result<Vec<String>, Error> {
@@ -355,6 +399,62 @@ mod tests {
         for data in ["[]", " [ \n ] \n", "\u{feff}[]"] {
             for block in [1, 64] {
                 assert!(read_all(data.as_bytes(), block).unwrap().is_empty());
+            }
+        }
+    }
+
+    /// Every element as (text, oversized length), elements over `max` bytes not held.
+    fn read_limited(bytes: &[u8], block: usize, max: usize) -> Result<Vec<(String, Option<u64>)>, Error> {
+        let input = Input::new(Path::new("a.json"), Box::new(Cursor::new(bytes.to_vec())), Compression::None);
+        let mut reader = ArrayReader::new(input, Vec::new(), block, max);
+        let mut out = Vec::new();
+        while let Some(batch) = reader.next_batch()? {
+            for record in &batch.records {
+                assert_eq!(record.location, RecordLocation { line: None, index: Some(out.len() as u64) });
+                let text = String::from_utf8_lossy(&batch.data[record.range.clone()]).into_owned();
+                out.push((text, record.oversized));
+            }
+            // Nothing near the size of a long element is held (a block, the limit, a prefix).
+            assert!(reader.buf.len() <= block + max + OVERSIZED_PREFIX + 1, "{} bytes held", reader.buf.len());
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn elements_over_the_limit_are_marked_and_cut() {
+        let object = format!("{{\"k\": \"{}\", \"n\": [1, {{\"m\": \"]}}\\\"\"}}]}}", "x".repeat(3000));
+        let string = format!("\"{}\\\"{}\"", "y".repeat(2000), "z".repeat(2000));
+        let number = "9".repeat(1500);
+        let at_limit = format!("\"{}\"", "w".repeat(1022));
+        let data = format!("[{object},{{\"a\":1}}, {string} ,{number},{at_limit},\n{object}]");
+        let cut = |text: &str| (text[..OVERSIZED_PREFIX].to_string(), Some(text.len() as u64));
+        let expected = vec![
+            cut(&object),
+            ("{\"a\":1}".to_string(), None),
+            cut(&string),
+            cut(&number),
+            (at_limit.clone(), None),
+            cut(&object),
+        ];
+        for block in [1, 7, 64, 1000, 1 << 20] {
+            assert_eq!(read_limited(data.as_bytes(), block, 1024).unwrap(), expected, "block {block}");
+        }
+    }
+
+    #[test]
+    fn errors_after_a_cut_element_or_long_whitespace_name_their_byte() {
+        let long = format!("{{\"k\": \"{}\"}}", "x".repeat(5000));
+        let spaces = " ".repeat(5000);
+        let cases = [
+            (format!("[{long} {{}}]"), long.len() + 2),
+            (format!("[{spaces}{long},{spaces}{{}}{spaces}x"), 3 * spaces.len() + long.len() + 4),
+            (format!("[{long},{spaces}"), long.len() + spaces.len() + 2),
+            (format!("[{long}"), long.len() + 1),
+        ];
+        for (data, at) in cases {
+            for block in [3, 64, 1 << 20] {
+                let error = read_limited(data.as_bytes(), block, 1024).unwrap_err();
+                assert_eq!(place_of(&error), format!("at byte {at}"), "block {block}: {error}");
             }
         }
     }

@@ -154,7 +154,11 @@ impl RecordReader for CsvReader {
             }
             data.push(b'}');
             let line = record.position().map(::csv::Position::line);
-            records.push(RecordSpan { range: start..data.len(), location: RecordLocation { line, index: None } });
+            records.push(RecordSpan {
+                range: start..data.len(),
+                location: RecordLocation { line, index: None },
+                oversized: None,
+            });
         }
         self.record = record;
         Ok(if records.is_empty() { None } else { Some(Batch { data, records }) })

@@ -25,7 +25,15 @@ pub struct RecordSpan {
     pub range: Range<usize>,
     /// Where the record came from.
     pub location: RecordLocation,
+    /// `Some(length)` when the record is longer than the reader's limit on one record: its length
+    /// in bytes (a JSONL line without its line ending, or an array element). Its bytes were not
+    /// kept: `range` covers at most its first [`OVERSIZED_PREFIX`] bytes. The converter drops it
+    /// as `parse-error`.
+    pub oversized: Option<u64>,
 }
+
+/// Bytes kept of a record longer than the limit, to show in the rejects file.
+pub const OVERSIZED_PREFIX: usize = 64;
 
 /// Consecutive records of one file, in order. `data` holds their JSON texts (JSONL lines without
 /// their line endings, array elements, or JSON rendered from Parquet/CSV rows).
@@ -124,7 +132,18 @@ const MAX_DEPTH: usize = 1024;
 /// the first line is only the start of a value and the whole file is exactly one JSON object (a
 /// pretty-printed single record). Anything else is CSV when the `csv` feature is on. An empty file
 /// is JSONL with no records.
+///
+/// A record longer than [`DEFAULT_MAX_LINE_BYTES`](crate::DEFAULT_MAX_LINE_BYTES) is not read
+/// into memory (see [`open_limited`]).
 pub fn open(path: &Path) -> Result<Box<dyn RecordReader>, Error> {
+    open_limited(path, crate::DEFAULT_MAX_LINE_BYTES)
+}
+
+/// [`open`] with a limit on the size of one record: a JSONL line or JSON array element longer than
+/// `max_record_bytes` is skipped without being held in memory and handed out as a record marked
+/// [`RecordSpan::oversized`]; a pretty-printed single-object file longer than the limit is an
+/// [`Error::Source`].
+pub fn open_limited(path: &Path, max_record_bytes: usize) -> Result<Box<dyn RecordReader>, Error> {
     let file = File::open(path).map_err(|error| Error::io(path, error))?;
     let mut magic = Vec::with_capacity(4);
     (&file).take(4).read_to_end(&mut magic).map_err(|error| Error::io(path, error))?;
@@ -133,14 +152,23 @@ pub fn open(path: &Path) -> Result<Box<dyn RecordReader>, Error> {
     if magic == b"PAR1" {
         return open_parquet(path, file);
     }
-    sniff(path, Box::new(Tagged(std::io::Cursor::new(magic).chain(file))))
+    sniff(path, Box::new(Tagged(std::io::Cursor::new(magic).chain(file))), max_record_bytes)
 }
 
 /// Reads a source from a stream (standard input, or an embedder's reader), recognised as [`open`]
 /// recognises files. `name` names the source in errors and picks CSV's delimiter. Parquet cannot
 /// be read from a stream (its schema is at the end): that is an [`Error::Source`].
 pub fn open_stream(name: &Path, reader: Box<dyn Read + Send>) -> Result<Box<dyn RecordReader>, Error> {
-    sniff(name, Box::new(Tagged(reader)))
+    open_stream_limited(name, reader, crate::DEFAULT_MAX_LINE_BYTES)
+}
+
+/// [`open_stream`] with a limit on the size of one record (see [`open_limited`]).
+pub fn open_stream_limited(
+    name: &Path,
+    reader: Box<dyn Read + Send>,
+    max_record_bytes: usize,
+) -> Result<Box<dyn RecordReader>, Error> {
+    sniff(name, Box::new(Tagged(reader)), max_record_bytes)
 }
 
 #[cfg(feature = "parquet")]
@@ -166,7 +194,7 @@ fn compression_of(head: &[u8]) -> Compression {
 }
 
 /// Recognises the container of a raw stream (see [`open`]).
-fn sniff(path: &Path, raw: Box<dyn Read + Send>) -> Result<Box<dyn RecordReader>, Error> {
+fn sniff(path: &Path, raw: Box<dyn Read + Send>, max: usize) -> Result<Box<dyn RecordReader>, Error> {
     let mut input = Input::new(path, raw, Compression::None);
     let mut head = Vec::new();
     input.fill(&mut head, SNIFF)?;
@@ -222,7 +250,9 @@ fn sniff(path: &Path, raw: Box<dyn Read + Send>) -> Result<Box<dyn RecordReader>
         if let Some(at) = head[content..].iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
             break Some(content + at);
         }
-        if input.eof() {
+        // Only whitespace so far: past the limit it is JSONL (its reader skips blank lines, long
+        // or not), so that no amount of it is held.
+        if input.eof() || head.len() > max {
             break None;
         }
         let more = head.len();
@@ -234,14 +264,14 @@ fn sniff(path: &Path, raw: Box<dyn Read + Send>) -> Result<Box<dyn RecordReader>
         Some(_) => Container::Csv,
     };
     match (container, first) {
-        (Container::JsonArray, _) => Ok(Box::new(array::ArrayReader::new(input, head, BLOCK))),
+        (Container::JsonArray, _) => Ok(Box::new(array::ArrayReader::new(input, head, BLOCK, max))),
         (Container::Jsonl, Some(first)) => {
-            if let Some(document) = whole_document(&mut input, &mut head, content, first)? {
+            if let Some(document) = whole_document(&mut input, &mut head, content, first, max)? {
                 return Ok(Box::new(DocumentReader { batch: Some(document), compression }));
             }
-            Ok(Box::new(jsonl::JsonlReader::new(input, head, BLOCK)))
+            Ok(Box::new(jsonl::JsonlReader::new(input, head, BLOCK, max)))
         }
-        (Container::Jsonl, None) => Ok(Box::new(jsonl::JsonlReader::new(input, head, BLOCK))),
+        (Container::Jsonl, None) => Ok(Box::new(jsonl::JsonlReader::new(input, head, BLOCK, max))),
         _ => open_csv(input, head),
     }
 }
@@ -281,10 +311,19 @@ fn unrecognised(path: &Path, message: &str) -> Error {
 
 /// When the input is one pretty-printed JSON object, reads it all and returns it as one record.
 /// `first` is the offset of the first `{` in `head`, and `content` where the text starts (after a
-/// byte order mark). Returns `None` (and leaves the bytes read in `head`) for JSONL.
-fn whole_document(input: &mut Input, head: &mut Vec<u8>, content: usize, first: usize) -> Result<Option<Batch>, Error> {
+/// byte order mark). Returns `None` (and leaves the bytes read in `head`) for JSONL. Reads at most
+/// about `max` bytes past `first`: a first line longer than that is JSONL (its reader skips the
+/// line), and a document longer than that is an [`Error::Source`].
+fn whole_document(
+    input: &mut Input,
+    head: &mut Vec<u8>,
+    content: usize,
+    first: usize,
+    max: usize,
+) -> Result<Option<Batch>, Error> {
     // The first line of a document is only the start of a value: it fails to parse because it ends
     // too early. A line that parses, or fails any other way, is a JSONL record.
+    let limit = first.saturating_add(max).saturating_add(1);
     let line_end = loop {
         if let Some(at) = memchr::memchr(b'\n', &head[first..]) {
             break first + at;
@@ -292,7 +331,11 @@ fn whole_document(input: &mut Input, head: &mut Vec<u8>, content: usize, first: 
         if input.eof() {
             break head.len();
         }
-        let more = head.len();
+        if head.len() > limit {
+            // One line longer than the limit (a `\r` before its line break aside).
+            return Ok(None);
+        }
+        let more = head.len().min((limit - head.len()).saturating_add(1));
         input.fill(head, more)?;
     };
     let mut tape = Tape::default();
@@ -310,14 +353,38 @@ fn whole_document(input: &mut Input, head: &mut Vec<u8>, content: usize, first: 
             Err(error) if !error.is_unexpected_end() || input.eof() => return Ok(None),
             _ => {}
         }
-        let more = head.len().max(SNIFF);
+        if head.len() - first > max {
+            return Err(document_too_long(input.path(), first, max));
+        }
+        let more = head
+            .len()
+            .max(SNIFF)
+            .min(first.saturating_add(max).saturating_add(SNIFF).saturating_sub(head.len()).max(SNIFF));
         input.fill(head, more)?;
     }
     let start = first;
     let end = head.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(head.len(), |at| at + 1);
+    if end - start > max {
+        return Err(document_too_long(input.path(), first, max));
+    }
     let line = memchr::memchr_iter(b'\n', &head[..start]).count() as u64 + 1;
     let location = RecordLocation { line: Some(line), index: None };
-    Ok(Some(Batch { data: std::mem::take(head), records: vec![RecordSpan { range: start..end, location }] }))
+    Ok(Some(Batch {
+        data: std::mem::take(head),
+        records: vec![RecordSpan { range: start..end, location, oversized: None }],
+    }))
+}
+
+/// A pretty-printed single-object file longer than the limit on one record.
+fn document_too_long(path: &Path, first: usize, max: usize) -> Error {
+    Error::Source {
+        path: path.to_path_buf(),
+        place: format!("at byte {first}"),
+        message: format!(
+            "this looks like one pretty-printed JSON object longer than the limit of {} bytes on one record (`--max-line-bytes`): it was not read; raise the limit to convert it (memory grows with it)",
+            crate::rules::record::thousands(max as u64)
+        ),
+    }
 }
 
 /// A file that is one JSON document: one record.
@@ -487,6 +554,47 @@ mod tests {
         let mut reader = open(&write(&dir, "big.json", text.as_bytes())).unwrap();
         assert_eq!(reader.container(), (Container::JsonDocument, Compression::None));
         assert_eq!(records(reader.as_mut()).unwrap(), vec![line(&text, 1)]);
+    }
+
+    #[test]
+    fn a_document_over_the_limit_is_an_error_and_is_not_read_on() {
+        let mut body = String::new();
+        for i in 0..200 {
+            write!(body, "  \"k{i}\": [\n    \"{i}\"\n  ],\n").unwrap();
+        }
+        let text = format!("\n{{\n{body}  \"end\": 0\n}}\n");
+        let stream =
+            |max| open_stream_limited(Path::new("big.json"), Box::new(std::io::Cursor::new(text.clone())), max);
+        let error = stream(1024).err().unwrap();
+        assert_eq!(place_of(&error), "at byte 1");
+        assert!(
+            error.to_string().contains("longer than the limit of 1,024 bytes on one record (`--max-line-bytes`)"),
+            "{error}"
+        );
+        // At its own length (without the whitespace around it) it is read.
+        let mut reader = stream(text.trim().len()).unwrap();
+        assert_eq!(records(reader.as_mut()).unwrap(), vec![line(text.trim(), 2)]);
+        assert!(stream(text.trim().len() - 1).is_err());
+    }
+
+    #[test]
+    fn a_first_line_over_the_limit_is_skipped_not_held() {
+        // One line longer than a block, then a record; then a long blank line before a record.
+        let long = format!("{{\"k\": \"{}\"", "x".repeat(BLOCK + SNIFF));
+        let text = format!("{long}\n{{\"a\":1}}\n");
+        let mut reader = open_stream_limited(Path::new("-"), Box::new(std::io::Cursor::new(text)), 1024).unwrap();
+        assert_eq!(reader.container(), (Container::Jsonl, Compression::None));
+        let batch = reader.next_batch().unwrap().unwrap();
+        assert_eq!(batch.records[0].oversized, Some(long.len() as u64));
+        assert_eq!(batch.records[0].location.line, Some(1));
+        // Only its first bytes were kept.
+        assert_eq!(batch.data.len(), OVERSIZED_PREFIX);
+        assert_eq!(records(reader.as_mut()).unwrap(), vec![line("{\"a\":1}", 2)]);
+
+        let text = format!("{}\n\n{{\"a\":1}}\n", " ".repeat(300_000));
+        let mut reader = open_stream_limited(Path::new("-"), Box::new(std::io::Cursor::new(text)), 1024).unwrap();
+        assert_eq!(reader.container(), (Container::Jsonl, Compression::None));
+        assert_eq!(records(reader.as_mut()).unwrap(), vec![line("{\"a\":1}", 3)]);
     }
 
     #[test]

@@ -72,6 +72,7 @@ impl RecordReader for ParquetReader {
                 records.push(RecordSpan {
                     range: start..end,
                     location: RecordLocation { line: None, index: Some(index) },
+                    oversized: None,
                 });
                 start = end + 1;
             }
