@@ -318,7 +318,7 @@ const LAYOUTS: [Option<Layout>; 15] = [
 ];
 
 /// The conversion options two bytes stand for: the first picks the layout (low four bits), the
-/// `PKU` axis, the `UltraFeedback` score and a minimum margin; the second the target, the
+/// `PKU` axis, the `UltraFeedback` score (or a 64-byte record-size cap) and a minimum margin; the second the target, the
 /// multi-turn policy, merging, pairing and the prompt split.
 #[must_use]
 pub fn convert_options(layout_byte: u8, option_byte: u8) -> ConvertOptions {
@@ -337,6 +337,11 @@ pub fn convert_options(layout_byte: u8, option_byte: u8) -> ConvertOptions {
         1 => ScoreKey::Overall,
         _ => ScoreKey::Aspect("honesty".into()),
     };
+    // The fourth score-key pattern (fine-grained, like the first) also sets a tiny record-size cap,
+    // so that records over it, cut mid-line or mid-element, are common in small inputs.
+    if (layout_byte >> 5) & 3 == 3 {
+        options.max_record_bytes = 64;
+    }
     options.min_margin = if layout_byte & 0x80 == 0 { 0.0 } else { 0.5 };
     options.target =
         [Target::Fireworks, Target::OpenAi, Target::Together, Target::Together][usize::from(option_byte & 3)];
@@ -419,6 +424,7 @@ pub fn convert_bytes(data: &[u8]) {
 
     // Converting the output again as the target layout changes nothing.
     options.layout = Some(Layout::Fireworks);
+    options.max_record_bytes = ConvertOptions::default().max_record_bytes;
     options.pairing = Pairing::BestVsWorst;
     let (again, output_again) = convert(&options, 1, &output)
         .unwrap_or_else(|error| panic!("the converted output does not convert again: {error}"));
