@@ -84,11 +84,6 @@ fn at_most(block: u8x16, limit: u8) -> u32 {
     block.min(u8x16::splat(limit)).simd_eq(block).to_bitmask()
 }
 
-/// `block >= limit`, byte by byte, as a bit mask.
-fn at_least(block: u8x16, limit: u8) -> u32 {
-    block.max(u8x16::splat(limit)).simd_eq(block).to_bitmask()
-}
-
 /// One pass over 16-byte blocks (content strings are most of a record, so this is on the hot
 /// path): every byte is first counted as it is (a character starts at every byte but continuation
 /// bytes; eighths by the class of each byte), then each escape corrects for its raw bytes.
@@ -106,9 +101,10 @@ fn measure(bytes: &[u8], json_escapes: bool) -> Measure {
         // Branch-free: text mixes ASCII and other blocks too unpredictably for a fast path to pay.
         let high = block.to_bitmask();
         let folded = block | u8x16::splat(0x20);
-        let letters = at_least(folded, b'a') & at_most(folded, b'z') & !high;
+        // Ranges by wrapping subtraction: below the range wraps around to large values.
+        let letters = at_most(folded - u8x16::splat(b'a'), b'z' - b'a');
         let blanks = block.simd_eq(u8x16::splat(b' ')).to_bitmask() | block.simd_eq(u8x16::splat(b'\t')).to_bitmask();
-        let digits = at_least(block, b'0') & at_most(block, b'9');
+        let digits = at_most(block - u8x16::splat(b'0'), 9);
         // Continuation bytes are 0x80..0xC0; lead bytes 0xC0 and up.
         let up_to_bf = at_most(block, 0xBF);
         classes.non_ascii += u64::from(high.count_ones());
