@@ -3,6 +3,7 @@
 //! workers can be cut from them at newline boundaries.
 
 mod map;
+mod ordered;
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use memchr::{memchr, memrchr};
 
 pub(crate) use map::MappedFile;
+pub(crate) use ordered::{Chunk, OrderedError, run_in_order};
 
 /// Bytes of one segment, cheap to clone into worker tasks.
 #[derive(Clone)]

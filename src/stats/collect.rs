@@ -6,13 +6,11 @@
 //! and conflict detection depend on order ("an earlier record"), so record keys come back per chunk
 //! and are fed to the duplicate index in file order, as `check` does.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::ops::Range;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::{Mutex, mpsc};
+use std::sync::Mutex;
 
 use memchr::memchr;
 
@@ -28,7 +26,7 @@ use crate::fingerprint::{RecordKey, fingerprint_nodes, record_key};
 use crate::parse::{Kind, Tape, parse_line};
 use crate::rules::Rule;
 use crate::source::{
-    MappedFile, Reader, STREAM_BLOCK, Segment, SegmentReader, SliceReader, StreamReader, chunk_ranges,
+    MappedFile, OrderedError, Reader, STREAM_BLOCK, Segment, SegmentReader, SliceReader, StreamReader, run_in_order,
 };
 use crate::validate::dataset::{Dataset, Shard, resolve_path};
 use crate::validate::duplicates::{DuplicateIndex, Seen};
@@ -281,7 +279,8 @@ impl Collector {
         // The maps' safety argument (see `source::map`) rests on noticing a file that changed.
         if let Some((path, before)) = sized {
             let after = fs::metadata(&path).map_err(|error| Error::io(&path, error))?.len();
-            if after != before {
+            // A truncation under a mapped window is also flagged by the SIGBUS guard.
+            if after != before || reader.changed() {
                 return Err(Error::FileChanged { path, before, after });
             }
         }
@@ -298,70 +297,29 @@ impl Collector {
         scratch: &Mutex<Vec<Scratch>>,
         ordered: &mut Ordered,
     ) -> std::io::Result<()> {
-        let max_in_flight = (self.pool.current_num_threads() * 4).max(4) as u64;
-        let (sender, receiver) = mpsc::channel::<(u64, std::thread::Result<ChunkResult>)>();
-        let mut segment = Some(first);
-        let mut ranges: Vec<Range<usize>> = Vec::new();
-        let (mut spawned, mut merged) = (0u64, 0u64);
-        let mut pending = BTreeMap::new();
-        let mut failure = None;
-        self.pool.in_place_scope(|scope| {
-            loop {
-                while failure.is_none() && spawned - merged < max_in_flight {
-                    if ranges.is_empty() {
-                        let current = match segment.take() {
-                            Some(current) => Some(current),
-                            None => match reader.next_segment() {
-                                Ok(next) => next,
-                                Err(error) => {
-                                    failure = Some(error);
-                                    break;
-                                }
-                            },
-                        };
-                        let Some(current) = current else { break };
-                        ranges = chunk_ranges(current.as_slice(), self.chunk_size).collect();
-                        ranges.reverse();
-                        segment = Some(current);
-                    }
-                    let (Some(range), Some(current)) = (ranges.pop(), segment.as_ref()) else {
-                        break;
-                    };
-                    let chunk = current.clone();
-                    if ranges.is_empty() {
-                        segment = None;
-                    }
-                    let sender = sender.clone();
-                    let index = spawned;
-                    scope.spawn(move |_| {
-                        let result =
-                            panic::catch_unwind(AssertUnwindSafe(|| measure_chunk(&chunk, range, has_bom, scratch)));
-                        // Dropping the chunk here unmaps a finished window on the worker. The
-                        // receiver lives until every task has reported.
-                        drop(chunk);
-                        let _ = sender.send((index, result));
-                    });
-                    spawned += 1;
-                }
-                if merged == spawned {
-                    break;
-                }
-                let Ok((index, result)) = receiver.recv() else {
-                    break;
-                };
-                match result {
-                    Ok(result) => {
-                        pending.insert(index, result);
-                    }
-                    Err(payload) => panic::resume_unwind(payload),
-                }
-                while let Some(result) = pending.remove(&merged) {
-                    merged += 1;
-                    ordered.merge(&result);
-                }
-            }
-        });
-        failure.map_or(Ok(()), Err)
+        let result = run_in_order(
+            &self.pool,
+            self.chunk_size,
+            first,
+            reader,
+            &|segment, range| measure_chunk(&segment, range, has_bom, scratch),
+            // The readers of `stats` have no line-size limit, so they skip no line; were one
+            // skipped, it would count as a line with nothing measured.
+            &mut |line, _| ChunkResult {
+                len: usize::try_from(line.input_len()).unwrap_or(usize::MAX),
+                lines: 1,
+                keys: Vec::new(),
+            },
+            &mut |result: ChunkResult| {
+                ordered.merge(&result);
+                Ok::<_, std::convert::Infallible>(None)
+            },
+        );
+        match result {
+            Ok(()) => Ok(()),
+            Err(OrderedError::Read(error)) => Err(error),
+            Err(OrderedError::Merge(never)) => match never {},
+        }
     }
 }
 

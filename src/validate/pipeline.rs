@@ -3,12 +3,10 @@
 //! the duplicate index and the sink. At most a few chunks per worker are in flight, so memory stays
 //! flat and the first findings come out while the rest of the file is still being read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs;
 use std::ops::Range;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::mpsc;
 
 use memchr::memchr;
 
@@ -23,8 +21,8 @@ use crate::rules::line::{LineRules, LineScratch, check_line, max_values, oversiz
 use crate::rules::record::Finding;
 use crate::rules::{Rule, Severity};
 use crate::source::{
-    LFS_POINTER, MappedFile, OversizedLine, Reader, STREAM_BLOCK, Segment, SegmentBytes, SegmentReader, SliceReader,
-    StreamReader, chunk_ranges, utf16_encoding,
+    Chunk, LFS_POINTER, MappedFile, OrderedError, OversizedLine, Reader, STREAM_BLOCK, Segment, SegmentBytes,
+    SegmentReader, SliceReader, StreamReader, run_in_order, utf16_encoding,
 };
 use crate::span::{ColumnCounter, SourceLine, column};
 
@@ -85,7 +83,7 @@ struct ChunkResult<'a> {
     records: Vec<RecordEntry>,
     /// The part of the chunk the worker left unchecked because its budget ran out; it is checked
     /// next, under the same chunk index, before any later chunk is merged.
-    rest: Option<(Segment<'a>, Range<usize>)>,
+    rest: Option<Chunk<'a>>,
 }
 
 /// The state of one dataset while its files are checked.
@@ -356,8 +354,8 @@ impl Validator {
         }
 
         self.run_chunks(first, &mut reader, &context, run).map_err(|error| match error {
-            ChunkError::Read(error) => read_error(error),
-            ChunkError::Sink(error) => error,
+            OrderedError::Read(error) => read_error(error),
+            OrderedError::Merge(error) => error,
         })?;
 
         if let Some((path, before)) = sized {
@@ -393,112 +391,22 @@ impl Validator {
         reader: &mut Reader<'a>,
         context: &FileContext<'_>,
         run: &mut DatasetRun<'_>,
-    ) -> Result<(), ChunkError> {
-        let max_in_flight = (self.pool.current_num_threads() * 4).max(4) as u64;
-        let chunk_size = self.options.chunk_size;
+    ) -> Result<(), OrderedError<Error>> {
         let scratch = &self.scratch;
-        let (sender, receiver): (ChunkSender<'a>, _) = mpsc::channel();
-        let mut segment = Some(first);
-        let mut ranges: Vec<Range<usize>> = Vec::new();
-        let mut spawned = 0u64;
-        let mut merged = 0u64;
-        let mut pending = BTreeMap::new();
-        let mut failure: Option<ChunkError> = None;
-
-        let mut exhausted = false;
-
-        self.pool.in_place_scope(|scope| {
-            loop {
-                while failure.is_none() && !exhausted && spawned - merged < max_in_flight {
-                    if ranges.is_empty() {
-                        let current = match segment.take() {
-                            Some(current) => Some(current),
-                            None => match reader.next_segment() {
-                                Ok(next) => next,
-                                Err(error) => {
-                                    failure = Some(ChunkError::Read(error));
-                                    break;
-                                }
-                            },
-                        };
-                        let Some(current) = current else {
-                            exhausted = true;
-                            break;
-                        };
-                        // A line the reader skipped for its size needs no worker.
-                        if let SegmentBytes::Oversized(line) = current.bytes {
-                            pending.insert(spawned, oversized_chunk(line, current.base, context));
-                            spawned += 1;
-                            continue;
-                        }
-                        ranges = chunk_ranges(current.as_slice(), chunk_size).collect();
-                        ranges.reverse();
-                        segment = Some(current);
-                    }
-                    let (Some(range), Some(current)) = (ranges.pop(), segment.as_ref()) else {
-                        break;
-                    };
-                    let chunk_segment = current.clone();
-                    if ranges.is_empty() {
-                        segment = None;
-                    }
-                    spawn_chunk(scope, &sender, spawned, (chunk_segment, range), context, scratch);
-                    spawned += 1;
-                }
-                while let Some(mut result) = pending.remove(&merged) {
-                    let rest = result.rest.take();
-                    if failure.is_none()
-                        && let Err(error) = merge_chunk(result, context, run)
-                    {
-                        failure = Some(ChunkError::Sink(error));
-                    }
-                    match rest {
-                        // The rest of this chunk comes before any later one: wait for it.
-                        Some((rest_segment, rest_range)) if failure.is_none() => {
-                            spawn_chunk(scope, &sender, merged, (rest_segment, rest_range), context, scratch);
-                            break;
-                        }
-                        _ => merged += 1,
-                    }
-                }
-                if merged == spawned {
-                    if exhausted || failure.is_some() {
-                        break;
-                    }
-                    continue;
-                }
-                let Ok((index, result)) = receiver.recv() else {
-                    break;
-                };
-                match result {
-                    Ok(result) => {
-                        pending.insert(index, result);
-                    }
-                    Err(payload) => panic::resume_unwind(payload),
-                }
-            }
-        });
-        failure.map_or(Ok(()), Err)
+        run_in_order(
+            &self.pool,
+            self.options.chunk_size,
+            first,
+            reader,
+            &|segment, range| check_chunk(segment, range, context, scratch),
+            &mut |line, base| oversized_chunk(line, base, context),
+            &mut |mut result: ChunkResult<'a>| {
+                let rest = result.rest.take();
+                merge_chunk(result, context, run)?;
+                Ok(rest)
+            },
+        )
     }
-}
-
-type ChunkSender<'a> = mpsc::Sender<(u64, std::thread::Result<ChunkResult<'a>>)>;
-
-/// Checks `range` of `segment` on a worker; the result comes back under `index`.
-fn spawn_chunk<'scope, 'a: 'scope>(
-    scope: &rayon::Scope<'scope>,
-    sender: &ChunkSender<'a>,
-    index: u64,
-    (segment, range): (Segment<'a>, Range<usize>),
-    context: &'scope FileContext<'_>,
-    scratch: &'scope std::sync::Mutex<Vec<WorkerScratch>>,
-) {
-    let sender = sender.clone();
-    scope.spawn(move |_| {
-        let result = panic::catch_unwind(AssertUnwindSafe(|| check_chunk(segment, range, context, scratch)));
-        // The receiver lives until every task is done, unless the merge already failed.
-        let _ = sender.send((index, result));
-    });
 }
 
 /// Whether the whole input (`first` and what `reader` has left) is at most `limit` bytes; reads
@@ -511,11 +419,6 @@ fn fits_under(first: &Segment<'_>, reader: &mut Reader<'_>, limit: usize) -> std
         Reader::Stream(stream) => stream.peek(room + 1)?.len() <= room,
         Reader::File(stream) => stream.peek(room + 1)?.len() <= room,
     })
-}
-
-enum ChunkError {
-    Read(std::io::Error),
-    Sink(Error),
 }
 
 fn owned_whole<'a>(first: &Segment<'a>, rest: &[u8]) -> Segment<'a> {
